@@ -1,0 +1,34 @@
+package rpc
+
+// Limits bound what a peer can make the codec do. A zero field means its default.
+type Limits struct {
+	MaxBodyBytes int64 // default 64 MiB (request body at the server, response at the client)
+	MaxDepth     int   // default 128 nesting levels of array/struct
+	MaxParams    int   // default 1<<16 params in one call
+	MaxMembers   int   // default 1<<20 members/elements in one struct/array
+}
+
+// Default limit values, used for zero fields of Limits.
+const (
+	DefaultMaxBodyBytes = 64 << 20
+	DefaultMaxDepth     = 128
+	DefaultMaxParams    = 1 << 16
+	DefaultMaxMembers   = 1 << 20
+)
+
+// withDefaults returns l with every zero (or negative) field set to its default.
+func (l Limits) withDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxParams <= 0 {
+		l.MaxParams = DefaultMaxParams
+	}
+	if l.MaxMembers <= 0 {
+		l.MaxMembers = DefaultMaxMembers
+	}
+	return l
+}
