@@ -13,8 +13,8 @@ type I8 int64
 type Method struct {
 	Name       string
 	Help       string
-	Signatures [][]string // each: result type then param types, XML-RPC type names
-	Func       any        // a Go func checked by reflection, or
+	Signatures [][]string                                           // each: result type then param types, XML-RPC type names
+	Func       any                                                  // a Go func checked by reflection, or
 	Raw        func(ctx context.Context, params []any) (any, error) // params as natural values
 }
 
