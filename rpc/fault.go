@@ -1,6 +1,9 @@
 package rpc
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // Fault codes from the "specification for fault code interoperability"
 // (http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php).
@@ -24,3 +27,50 @@ type Fault struct {
 func (f *Fault) Error() string {
 	return "fault " + strconv.Itoa(f.Code) + ": " + f.Message
 }
+
+// codecError is an error of the codec: malformed XML (CodeParse), a valid
+// document that is not XML-RPC or breaks a Limits bound (CodeInvalidRequest),
+// or a value that does not fit its Go target (CodeInvalidParams). path names
+// where it happened, innermost first (it is built while unwinding).
+type codecError struct {
+	code int
+	path []string
+	msg  string
+	err  error // underlying read error, if any
+}
+
+func (e *codecError) Error() string {
+	var b []byte
+	for i := len(e.path) - 1; i >= 0; i-- {
+		b = append(b, e.path[i]...)
+		b = append(b, ": "...)
+	}
+	return string(append(b, e.msg...))
+}
+
+func (e *codecError) Unwrap() error { return e.err }
+
+// atPath adds a path segment (outer to the ones already there) to a codec error.
+func atPath(err error, seg string) error {
+	if ce, ok := err.(*codecError); ok && ce.code != CodeParse {
+		ce.path = append(ce.path, seg)
+	}
+	return err
+}
+
+// faultOf maps an error from decoding a call to the fault sent back.
+func faultOf(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	var ce *codecError
+	if errors.As(err, &ce) {
+		return &Fault{Code: ce.code, Message: ce.Error()}
+	}
+	return &Fault{Code: CodeParse, Message: err.Error()}
+}
+
+// I8 is an int64 that is always encoded as <i8>, for callers that want to
+// force it (other integers go out as <int> when they fit in 32 bits).
+type I8 int64
