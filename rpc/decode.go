@@ -417,6 +417,10 @@ func (d *decoder) scalar(v reflect.Value, xt xtype, tname string, text []byte) e
 		if v.NumMethod() != 0 {
 			return mismatch(v.Type(), tname)
 		}
+		if xt == xString {
+			v.Set(reflect.ValueOf(d.s.takeText(text)))
+			return nil
+		}
 		n, err := naturalScalar(xt, tname, text)
 		if err == nil {
 			v.Set(reflect.ValueOf(n))
@@ -440,7 +444,7 @@ func (d *decoder) scalar(v reflect.Value, xt xtype, tname string, text []byte) e
 		if v.Kind() != reflect.String {
 			return mismatch(v.Type(), tname)
 		}
-		v.SetString(string(text))
+		v.SetString(d.s.takeText(text))
 		return nil
 	case xDouble:
 		f, err := parseDouble(text)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // scanner is a small, strict, streaming XML tokenizer for the subset of XML
@@ -33,6 +34,8 @@ type scanner struct {
 	text       []byte // character data of the last tokText
 	name       []byte // name of the last tokStart or tokEnd
 	pendingEnd bool   // the last start tag was self-closing: the next token is its end
+	nextLT     finder // where the next '<' and '&' are, so that long text
+	nextAmp    finder // with many references is not rescanned (quadratic)
 	open       []byte // names of the open elements, back to back
 	openEnds   []int  // end offset in open of each open element's name
 	sawRoot    bool
@@ -54,7 +57,35 @@ const (
 )
 
 func newScanner(r io.Reader) *scanner {
-	return &scanner{r: r, buf: make([]byte, scanBufSize)}
+	return &scanner{r: r, buf: make([]byte, scanBufSize), nextLT: finder{at: -1}, nextAmp: finder{at: -1}}
+}
+
+// finder caches a search for one byte, in absolute input offsets: at is
+// where it was found (-1: not found in [.., until)).
+type finder struct {
+	at, until int64
+}
+
+// find returns the index of the first c in buf[pos:end], or -1.
+func (s *scanner) find(f *finder, c byte) int {
+	pos, end := s.base+int64(s.pos), s.base+int64(s.end)
+	if f.at >= pos {
+		if f.at < end {
+			return int(f.at - pos)
+		}
+		f.at = -1 // found beyond a shrunken window: cannot happen, but rescan
+	}
+	from := pos
+	if f.at < 0 && f.until > pos {
+		from = f.until
+	}
+	i := bytes.IndexByte(s.buf[from-s.base:s.end], c)
+	if i < 0 {
+		f.at, f.until = -1, end
+		return -1
+	}
+	f.at = from + int64(i)
+	return int(f.at - pos)
 }
 
 func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
@@ -369,12 +400,12 @@ func (s *scanner) cdata() error {
 	start := len(s.text)
 	for {
 		if i := bytes.Index(s.buf[s.pos:s.end], []byte("]]>")); i >= 0 {
-			s.text = append(s.text, s.buf[s.pos:s.pos+i]...)
+			s.appendText(s.buf[s.pos:s.pos+i])
 			s.pos += i + 3
 			return s.checkChars(start)
 		}
 		if n := s.end - s.pos - 2; n > 0 {
-			s.text = append(s.text, s.buf[s.pos:s.pos+n]...)
+			s.appendText(s.buf[s.pos:s.pos+n])
 			s.pos += n
 		}
 		if !s.fill(s.end - s.pos + 1) {
@@ -387,51 +418,60 @@ func (s *scanner) cdata() error {
 }
 
 // textRun appends character data at pos up to the next '<' (or the end of the
-// buffered input) to s.text, resolving one reference if it stops at '&'.
+// buffered input) to s.text, resolving references on the way.
 func (s *scanner) textRun() error {
-	b := s.buf[s.pos:s.end]
-	if i := bytes.IndexByte(b, '<'); i >= 0 {
-		b = b[:i]
-	}
-	amp := bytes.IndexByte(b, '&')
-	if amp >= 0 {
-		b = b[:amp]
-	}
-	if amp < 0 && s.pos+len(b) == s.end && s.rerr == nil {
-		// The run reaches the end of the buffer: leave a trailing \r (it may
-		// start \r\n) or an incomplete UTF-8 sequence for the next fill.
-		cut := len(b)
-		if b[cut-1] == '\r' {
-			cut--
+	for s.pos < s.end && s.buf[s.pos] != '<' {
+		b := s.buf[s.pos:s.end]
+		if i := s.find(&s.nextLT, '<'); i >= 0 {
+			b = b[:i]
+		}
+		amp := s.find(&s.nextAmp, '&')
+		if amp >= 0 && amp < len(b) {
+			b = b[:amp]
 		} else {
-			for k := 1; k <= 3 && k <= cut; k++ {
-				if c := b[cut-k]; c >= 0xC0 {
-					if !utf8.FullRune(b[cut-k:]) {
-						cut -= k
+			amp = -1
+		}
+		if amp < 0 && s.pos+len(b) == s.end && s.rerr == nil {
+			// The run reaches the end of the buffer: leave a trailing \r (it may
+			// start \r\n) or an incomplete UTF-8 sequence for the next fill.
+			cut := len(b)
+			if b[cut-1] == '\r' {
+				cut--
+			} else {
+				for k := 1; k <= 3 && k <= cut; k++ {
+					if c := b[cut-k]; c >= 0xC0 {
+						if !utf8.FullRune(b[cut-k:]) {
+							cut -= k
+						}
+						break
+					} else if c < 0x80 {
+						break
 					}
-					break
-				} else if c < 0x80 {
-					break
 				}
 			}
+			if cut == 0 {
+				s.fill(s.end - s.pos + 1)
+				return nil
+			}
+			b = b[:cut]
 		}
-		if cut == 0 {
-			s.fill(s.end - s.pos + 1)
+		if len(s.openEnds) == 0 && !isSpace(b) {
+			return s.syntax("text outside the root element")
+		}
+		if len(b) > 0 {
+			start := len(s.text)
+			s.appendText(b)
+			s.pos += len(b)
+			if err := s.checkChars(start); err != nil {
+				return err
+			}
+		}
+		if amp < 0 {
 			return nil
 		}
-		b = b[:cut]
-	}
-	if len(s.openEnds) == 0 && !isSpace(b) {
-		return s.syntax("text outside the root element")
-	}
-	start := len(s.text)
-	s.text = append(s.text, b...)
-	s.pos += len(b)
-	if err := s.checkChars(start); err != nil {
-		return err
-	}
-	if amp >= 0 {
-		return s.reference()
+		if err := s.reference(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -565,4 +605,27 @@ func isSpace(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// appendText appends b to s.text, doubling its capacity when it must grow
+// (append grows large slices by only 1.25x, which copies a long string ~5
+// times over).
+func (s *scanner) appendText(b []byte) {
+	if n := len(s.text) + len(b); n > cap(s.text) {
+		t := make([]byte, len(s.text), max(n, 2*cap(s.text), 512))
+		copy(t, s.text)
+		s.text = t
+	}
+	s.text = append(s.text, b...)
+}
+
+// takeText returns text (a prefix of s.text) as a string. A long text is
+// handed over without a copy; the scanner then starts a new buffer, so the
+// bytes are never written again.
+func (s *scanner) takeText(text []byte) string {
+	if len(text) < 64<<10 || len(text) == 0 || &text[0] != &s.text[:1][0] || cap(s.text) > 2*len(text) {
+		return string(text)
+	}
+	s.text = nil
+	return unsafe.String(&text[0], len(text))
 }
