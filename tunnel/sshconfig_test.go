@@ -1,0 +1,396 @@
+package tunnel_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/rpcssh/rpcssh/tunnel"
+)
+
+// writeFiles writes name -> content under dir, creating parents.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// realisticConfig is shaped like a real ~/.ssh/config: Include first, a
+// Match user block kevinburke/ssh_config rejects, negation, a multi-hop
+// ProxyJump, tokens, "=" syntax, quotes, comments and unknown keywords.
+const realisticConfig = `# global settings
+Include config.d/*
+IgnoreUnknown UseKeychain
+UseKeychain yes
+
+Host bastion
+    HostName bastion.example.com
+    User jump
+    Port 2222
+    IdentityFile ~/.ssh/id_bastion
+
+Host db-* !db-legacy
+    HostName %h.internal
+    ProxyJump bastion,jump2@hop2.example.com:2200
+    User=dba
+    IdentityFile "~/.ssh/keys/%r at %h"
+
+Host db-legacy
+    HostName 10.0.0.9
+    ProxyCommand ssh -W %h:%p bastion
+
+Match user dba host *.internal
+    UserKnownHostsFile ~/.ssh/known_hosts.internal %d/.ssh/kh2
+
+Match exec "test -f /etc/foo"
+    User execuser
+
+Match localuser alice
+    IdentityFile ~/.ssh/id_alice
+
+Host web?
+    Hostname web.example.org # trailing comment
+    port = 8022
+
+Host *
+    User defaultuser
+    IdentityFile ~/.ssh/id_ed25519
+    UserKnownHostsFile ~/.ssh/known_hosts
+    ServerAliveInterval 30
+`
+
+func TestSSHConfigLookup(t *testing.T) {
+	dir := t.TempDir()
+	home := "/home/alice"
+	writeFiles(t, dir, map[string]string{
+		"config": realisticConfig,
+		"config.d/10-work": "Host work\n  HostName work.example.com\n  User worker\n" +
+			"Host included-jump\n  ProxyJump a,b,c\n",
+		"config.d/20-more": "Match originalhost ip6\n  HostName ::1\n",
+	})
+	cfg, err := tunnel.ReadSSHConfigEnv(filepath.Join(dir, "config"), tunnel.LookupEnv{Home: home, LocalUser: "alice"})
+	if err != nil {
+		t.Fatalf("ReadSSHConfigEnv error = %v", err)
+	}
+	tests := []struct {
+		alias string
+		want  tunnel.HostConfig
+	}{
+		{"bastion", tunnel.HostConfig{
+			HostName: "bastion.example.com", User: "jump", Port: "2222",
+			IdentityFiles:       []string{home + "/.ssh/id_bastion", home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+		{"db-main", tunnel.HostConfig{
+			HostName: "db-main.internal", User: "dba",
+			ProxyJump:           "bastion,jump2@hop2.example.com:2200",
+			IdentityFiles:       []string{home + "/.ssh/keys/dba at db-main.internal", home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts.internal", home + "/.ssh/kh2"},
+		}},
+		{"DB-Main", tunnel.HostConfig{ // host names are case-insensitive
+			HostName: "db-main.internal", User: "dba",
+			ProxyJump:           "bastion,jump2@hop2.example.com:2200",
+			IdentityFiles:       []string{home + "/.ssh/keys/dba at db-main.internal", home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts.internal", home + "/.ssh/kh2"},
+		}},
+		{"db-legacy", tunnel.HostConfig{ // negated out of db-*
+			HostName: "10.0.0.9", User: "defaultuser",
+			IdentityFiles:       []string{home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+		{"web1", tunnel.HostConfig{
+			HostName: "web.example.org", User: "defaultuser", Port: "8022",
+			IdentityFiles:       []string{home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+		{"web10", tunnel.HostConfig{ // ? is exactly one character
+			User:                "defaultuser",
+			IdentityFiles:       []string{home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+		{"work", tunnel.HostConfig{ // from the Include, which comes first
+			HostName: "work.example.com", User: "worker",
+			IdentityFiles:       []string{home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+		{"included-jump", tunnel.HostConfig{
+			User: "defaultuser", ProxyJump: "a,b,c",
+			IdentityFiles:       []string{home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+		{"ip6", tunnel.HostConfig{
+			HostName: "::1", User: "defaultuser",
+			IdentityFiles:       []string{home + "/.ssh/id_alice", home + "/.ssh/id_ed25519"},
+			UserKnownHostsFiles: []string{home + "/.ssh/known_hosts"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.alias, func(t *testing.T) {
+			got := cfg.Lookup(tt.alias)
+			warnings := got.Warnings
+			got.Warnings = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Lookup(%q)\n got  %+v\n want %+v", tt.alias, got, tt.want)
+			}
+			if !hasWarning(warnings, "Match exec is not supported") {
+				t.Errorf("Lookup(%q) warnings = %q, want one about Match exec", tt.alias, warnings)
+			}
+		})
+	}
+	if w := cfg.Lookup("db-legacy").Warnings; !hasWarning(w, "ProxyCommand is not supported") {
+		t.Errorf("Lookup(db-legacy) warnings = %q, want one about ProxyCommand", w)
+	}
+	if w := cfg.Lookup("web1").Warnings; hasWarning(w, "ProxyCommand") {
+		t.Errorf("Lookup(web1) warnings = %q, want none about ProxyCommand (db-legacy only)", w)
+	}
+}
+
+func hasWarning(ws []string, sub string) bool {
+	for _, w := range ws {
+		if strings.Contains(w, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSSHConfigSyntax(t *testing.T) {
+	tests := []struct {
+		name, config, alias string
+		want                tunnel.HostConfig
+		wantWarning         string
+	}{
+		{
+			name:   "equals and spaces",
+			config: "Host h\nHostName = a.example\nUser=u\nPORT\t=\t23\n",
+			alias:  "h",
+			want:   tunnel.HostConfig{HostName: "a.example", User: "u", Port: "23"},
+		},
+		{
+			name:   "first value wins",
+			config: "Host h\nUser first\nHost *\nUser second\nHostName x\nHost h\nHostName y\n",
+			alias:  "h",
+			want:   tunnel.HostConfig{User: "first", HostName: "x"},
+		},
+		{
+			name:   "identity files accumulate in order",
+			config: "IdentityFile /k0\nHost h\nIdentityFile /k1 \nHost *\nIdentityFile /k2\n",
+			alias:  "h",
+			want:   tunnel.HostConfig{IdentityFiles: []string{"/k0", "/k1", "/k2"}},
+		},
+		{
+			name:   "multiple host patterns",
+			config: "Host a b c\nUser abc\n",
+			alias:  "b",
+			want:   tunnel.HostConfig{User: "abc"},
+		},
+		{
+			name:   "negation alone never matches",
+			config: "Host !x\nUser nx\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{},
+		},
+		{
+			name:   "match all",
+			config: "Match all\nUser every\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{User: "every"},
+		},
+		{
+			name:   "match host uses hostname",
+			config: "Host y\nHostName real.example\nMatch host real.*\nPort 2200\nMatch originalhost real.*\nUser no\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{HostName: "real.example", Port: "2200"},
+		},
+		{
+			name:   "negated match criterion",
+			config: "Match !host y\nUser noty\nMatch !host z\nPort 99\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{Port: "99"},
+		},
+		{
+			name:        "unsupported match skips only its block",
+			config:      "Match canonical\nUser canon\nHost *\nUser after\n",
+			alias:       "y",
+			want:        tunnel.HostConfig{User: "after"},
+			wantWarning: "config:1: Match canonical is not supported, block skipped",
+		},
+		{
+			name:        "bad port ignored with warning",
+			config:      "Port nope\nPort 70000\nHost *\nPort 2022\n",
+			alias:       "y",
+			want:        tunnel.HostConfig{Port: "2022"},
+			wantWarning: `bad Port "nope"`,
+		},
+		{
+			name:        "unterminated quote is a warning",
+			config:      "User \"broken\nUser ok\n",
+			alias:       "y",
+			want:        tunnel.HostConfig{User: "ok"},
+			wantWarning: "config:1: user: unterminated quote",
+		},
+		{
+			name:   "proxyjump none stops later values",
+			config: "Host y\nProxyJump none\nHost *\nProxyJump b\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{},
+		},
+		{
+			name:   "known hosts none",
+			config: "UserKnownHostsFile none\nUserKnownHostsFile /x\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{},
+		},
+		{
+			name:   "tokens",
+			config: "Host y\nHostName %h.ex%%\nPort 2\nUser r\nIdentityFile /k/%h/%p/%r/%u/%n/%%\n",
+			alias:  "y",
+			want: tunnel.HostConfig{HostName: "y.ex%", Port: "2", User: "r",
+				IdentityFiles: []string{"/k/y.ex%/2/r/local/y/%"}},
+		},
+		{
+			name:        "unknown token kept",
+			config:      "IdentityFile /k/%C\n",
+			alias:       "y",
+			want:        tunnel.HostConfig{IdentityFiles: []string{"/k/%C"}},
+			wantWarning: "token %C is not supported",
+		},
+		{
+			name:   "quoted value with spaces and comment",
+			config: "IdentityFile \"/a b/c\" # comment\n   # indented comment\n\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{IdentityFiles: []string{"/a b/c"}},
+		},
+		{
+			name:   "match user uses the local user by default",
+			config: "Match user local\nPort 7\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{Port: "7"},
+		},
+		{
+			name:   "unknown keywords ignored",
+			config: "Frobnicate yes\nCompression yes\nUser u\n",
+			alias:  "y",
+			want:   tunnel.HostConfig{User: "u"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"config": tt.config})
+			cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
+			if err != nil {
+				t.Fatalf("ReadSSHConfig error = %v", err)
+			}
+			cfg.Env = tunnel.LookupEnv{Home: "/h", LocalUser: "local"}
+			got := cfg.Lookup(tt.alias)
+			warnings := got.Warnings
+			got.Warnings = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Lookup(%q)\n got  %+v\n want %+v", tt.alias, got, tt.want)
+			}
+			if tt.wantWarning == "" && len(warnings) > 0 {
+				t.Errorf("warnings = %q, want none", warnings)
+			}
+			if tt.wantWarning != "" && !hasWarning(warnings, tt.wantWarning) {
+				t.Errorf("warnings = %q, want one containing %q", warnings, tt.wantWarning)
+			}
+		})
+	}
+}
+
+func TestReadSSHConfigMissingFile(t *testing.T) {
+	cfg, err := tunnel.ReadSSHConfig(filepath.Join(t.TempDir(), "nope"))
+	if err != nil {
+		t.Fatalf("ReadSSHConfig(missing) error = %v, want nil", err)
+	}
+	if got := cfg.Lookup("x"); !reflect.DeepEqual(got, tunnel.HostConfig{}) {
+		t.Errorf("Lookup on empty config = %+v, want zero", got)
+	}
+}
+
+func TestReadSSHConfigUnreadable(t *testing.T) {
+	// A directory cannot be read as a file: that is an error, not "missing".
+	if _, err := tunnel.ReadSSHConfig(t.TempDir()); err == nil {
+		t.Error("ReadSSHConfig(directory) error = nil, want an error")
+	}
+}
+
+func TestSSHConfigInclude(t *testing.T) {
+	t.Run("inside host block only applies there", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"config":  "Host a\n  Include inc\nHost *\n  User star\n",
+			"inc":     "User fromInclude\nHost *\nPort 11\n",
+			"ignored": "User never\n",
+		})
+		cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Lookup("a"); got.User != "fromInclude" || got.Port != "11" {
+			t.Errorf("Lookup(a) = %+v, want User fromInclude Port 11", got)
+		}
+		if got := cfg.Lookup("b"); got.User != "star" || got.Port != "" {
+			t.Errorf("Lookup(b) = %+v, want User star and no Port", got)
+		}
+	})
+	t.Run("absolute and tilde", func(t *testing.T) {
+		dir := t.TempDir()
+		home := filepath.Join(dir, "home")
+		writeFiles(t, dir, map[string]string{
+			"config":              "Include " + filepath.Join(dir, "abs.conf") + " ~/.ssh/extra\n",
+			"abs.conf":            "Port 5\n",
+			"home/.ssh/extra":     "User tilde\n",
+			"home/.ssh/unrelated": "User no\n",
+		})
+		cfg, err := tunnel.ReadSSHConfigEnv(filepath.Join(dir, "config"), tunnel.LookupEnv{Home: home})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Lookup("x"); got.User != "tilde" || got.Port != "5" {
+			t.Errorf("Lookup(x) = %+v, want User tilde Port 5", got)
+		}
+		// Without a home the ~ include is skipped with a warning.
+		cfg, err = tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cfg.Lookup("x")
+		if got.User != "" || !hasWarning(got.Warnings, "no home directory") {
+			t.Errorf("Lookup(x) without home = %+v, want no User and a warning", got)
+		}
+	})
+	t.Run("recursion is bounded", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"config": "Include config\nUser loop\n"})
+		cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cfg.Lookup("x")
+		if got.User != "loop" || !hasWarning(got.Warnings, "Include nested deeper than 16") {
+			t.Errorf("Lookup(x) = %+v, want User loop and a depth warning", got)
+		}
+	})
+	t.Run("glob with no match is fine", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"config": "Include conf.d/*.conf\nUser u\n"})
+		cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Lookup("x"); got.User != "u" || len(got.Warnings) != 0 {
+			t.Errorf("Lookup(x) = %+v, want User u and no warnings", got)
+		}
+	})
+}
