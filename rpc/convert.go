@@ -27,13 +27,13 @@ func assign(v reflect.Value, n any) error {
 	}
 	switch x := n.(type) {
 	case int64:
-		return setInt(v, x)
+		return setInt(v, x, "int")
 	case bool:
-		return setBool(v, x)
+		return setBool(v, x, "boolean")
 	case string:
 		return setString(v, x)
 	case float64:
-		return setFloat(v, x)
+		return setFloat(v, x, "double")
 	case time.Time:
 		return setTime(v, x)
 	case []byte:

@@ -433,13 +433,13 @@ func (d *decoder) scalar(v reflect.Value, xt xtype, tname string, text []byte) e
 		if err != nil {
 			return err
 		}
-		return setInt(v, n)
+		return setInt(v, n, tname)
 	case xBool:
 		b, err := parseBool(text)
 		if err != nil {
 			return err
 		}
-		return setBool(v, b)
+		return setBool(v, b, tname)
 	case xString:
 		if v.Kind() != reflect.String {
 			return mismatch(v.Type(), tname)
@@ -451,7 +451,7 @@ func (d *decoder) scalar(v reflect.Value, xt xtype, tname string, text []byte) e
 		if err != nil {
 			return err
 		}
-		return setFloat(v, f)
+		return setFloat(v, f, tname)
 	case xTime:
 		if v.Type() != timeType {
 			return mismatch(v.Type(), tname)

@@ -67,7 +67,7 @@ func valueErr(msg string) error {
 // The setters put one decoded scalar into a settable Go value (pointers and
 // interfaces already resolved), with the mismatch and overflow errors.
 
-func setInt(v reflect.Value, n int64) error {
+func setInt(v reflect.Value, n int64, got string) error {
 	switch v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if v.OverflowInt(n) {
@@ -82,20 +82,20 @@ func setInt(v reflect.Value, n int64) error {
 	case reflect.Float32, reflect.Float64:
 		v.SetFloat(float64(n))
 	default:
-		return mismatch(v.Type(), "int")
+		return mismatch(v.Type(), got)
 	}
 	return nil
 }
 
-func setBool(v reflect.Value, b bool) error {
+func setBool(v reflect.Value, b bool, got string) error {
 	if v.Kind() != reflect.Bool {
-		return mismatch(v.Type(), "boolean")
+		return mismatch(v.Type(), got)
 	}
 	v.SetBool(b)
 	return nil
 }
 
-func setFloat(v reflect.Value, f float64) error {
+func setFloat(v reflect.Value, f float64, got string) error {
 	switch v.Kind() {
 	case reflect.Float32:
 		if v.OverflowFloat(f) {
@@ -105,7 +105,7 @@ func setFloat(v reflect.Value, f float64) error {
 	case reflect.Float64:
 		v.SetFloat(f)
 	default:
-		return mismatch(v.Type(), "double")
+		return mismatch(v.Type(), got)
 	}
 	return nil
 }
