@@ -400,12 +400,12 @@ func (s *scanner) cdata() error {
 	start := len(s.text)
 	for {
 		if i := bytes.Index(s.buf[s.pos:s.end], []byte("]]>")); i >= 0 {
-			s.appendText(s.buf[s.pos:s.pos+i])
+			s.appendText(s.buf[s.pos : s.pos+i])
 			s.pos += i + 3
 			return s.checkChars(start)
 		}
 		if n := s.end - s.pos - 2; n > 0 {
-			s.appendText(s.buf[s.pos:s.pos+n])
+			s.appendText(s.buf[s.pos : s.pos+n])
 			s.pos += n
 		}
 		if !s.fill(s.end - s.pos + 1) {
