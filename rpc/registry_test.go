@@ -436,3 +436,141 @@ func TestServeLimitsAreFaults(t *testing.T) {
 		t.Errorf("params: fault %v, want invalid request naming MaxParams", f)
 	}
 }
+
+// validator1 registers the UserLand validator1 suite (xmlrpc.md §3) as plain Go funcs.
+func validator1(t *testing.T) *registry {
+	type stooges struct{ Moe, Larry, Curly int }
+	r := newRegistry(Limits{})
+	for _, m := range []Method{
+		{Name: "validator1.arrayOfStructsTest", Func: func(list []stooges) int {
+			sum := 0
+			for _, s := range list {
+				sum += s.Curly
+			}
+			return sum
+		}},
+		{Name: "validator1.countTheEntities", Func: func(s string) map[string]int {
+			return map[string]int{
+				"ctLeftAngleBrackets":  strings.Count(s, "<"),
+				"ctRightAngleBrackets": strings.Count(s, ">"),
+				"ctAmpersands":         strings.Count(s, "&"),
+				"ctApostrophes":        strings.Count(s, "'"),
+				"ctQuotes":             strings.Count(s, `"`),
+			}
+		}},
+		{Name: "validator1.easyStructTest", Func: func(s stooges) int { return s.Moe + s.Larry + s.Curly }},
+		{Name: "validator1.echoStructTest", Func: func(s map[string]any) map[string]any { return s }},
+		{Name: "validator1.manyTypesTest", Func: func(n int, b bool, s string, d float64, dt time.Time, b64 []byte) []any {
+			return []any{n, b, s, d, dt, b64}
+		}},
+		{Name: "validator1.moderateSizeArrayCheck", Func: func(list []string) (string, error) {
+			if len(list) == 0 {
+				return "", &Fault{Code: CodeInvalidParams, Message: "empty array"}
+			}
+			return list[0] + list[len(list)-1], nil
+		}},
+		{Name: "validator1.nestedStructTest", Func: func(cal map[string]map[string]map[string]stooges) int {
+			d := cal["2000"]["04"]["01"]
+			return d.Moe + d.Larry + d.Curly
+		}},
+		{Name: "validator1.simpleStructReturnTest", Func: func(n int) map[string]int {
+			return map[string]int{"times10": n * 10, "times100": n * 100, "times1000": n * 1000}
+		}},
+	} {
+		mustAdd(t, r, m)
+	}
+	return r
+}
+
+func validatorCall(method, params string) string {
+	return "<?xml version=\"1.0\"?>\n<methodCall>\n  <methodName>" + method + "</methodName>\n  <params>\n" + params + "\n  </params>\n</methodCall>\n"
+}
+
+func stoogeStruct(moe, larry, curly int) string {
+	return fmt.Sprintf("<struct>\n <member><name>moe</name><value><i4>%d</i4></value></member>\n"+
+		" <member><name>larry</name><value><i4>%d</i4></value></member>\n"+
+		" <member><name>curly</name><value><i4>%d</i4></value></member>\n</struct>", moe, larry, curly)
+}
+
+func TestValidator1(t *testing.T) {
+	r := validator1(t)
+
+	var arr strings.Builder
+	for i, c := range []int{-79, -33, -30, -7, 0, -5, -10, -2} {
+		arr.WriteString("<value>" + stoogeStruct(i, 2*i, c) + "</value>\n")
+	}
+	var states strings.Builder
+	names := []string{"Maine"}
+	for i := range 150 {
+		names = append(names, fmt.Sprintf("State%d", i))
+	}
+	names = append(names, "Kansas")
+	for _, n := range names {
+		states.WriteString("<value>" + n + "</value>\n") // untyped strings, as the epi form sends
+	}
+	var cal strings.Builder
+	cal.WriteString("<struct>")
+	for _, year := range []string{"1999", "2000", "2001"} {
+		cal.WriteString("<member><name>" + year + "</name><value><struct>")
+		for month := 1; month <= 12; month++ {
+			fmt.Fprintf(&cal, "<member><name>%02d</name><value><struct>", month)
+			for day := 1; day <= 28; day++ {
+				v := "<struct></struct>"
+				if year == "2000" && month == 4 && day == 1 {
+					v = stoogeStruct(34, 6, 50)
+				}
+				fmt.Fprintf(&cal, "<member><name>%02d</name><value>%s</value></member>", day, v)
+			}
+			cal.WriteString("</struct></value></member>")
+		}
+		cal.WriteString("</struct></value></member>")
+	}
+	cal.WriteString("</struct>")
+	var echo strings.Builder
+	wantEcho := map[string]any{}
+	echo.WriteString("<struct>")
+	for i := range 10 {
+		fmt.Fprintf(&echo, "<member><name>substruct%d</name><value>%s</value></member>", i, stoogeStruct(i, i+1, i+2))
+		wantEcho[fmt.Sprintf("substruct%d", i)] = map[string]any{"moe": int64(i), "larry": int64(i + 1), "curly": int64(i + 2)}
+	}
+	echo.WriteString("</struct>")
+
+	tests := []struct {
+		method, params string
+		want           any
+	}{
+		{"validator1.arrayOfStructsTest", "<param><value><array><data>\n" + arr.String() + "</data></array></value></param>", int64(-166)},
+		{"validator1.countTheEntities", `<param><value>b&amp;htj&gt;q&lt;e&gt;ow&lt;&gt;&lt;a"&gt;"&gt;m&amp;&lt;y&gt;&gt;g&lt;"kf&amp;nup&gt;&amp;lsz&amp;lt;xi&amp;d"&lt;'crv&lt;</value></param>`,
+			map[string]any{"ctLeftAngleBrackets": int64(7), "ctRightAngleBrackets": int64(8), "ctAmpersands": int64(6), "ctApostrophes": int64(1), "ctQuotes": int64(4)}},
+		{"validator1.easyStructTest", "<param><value>" + stoogeStruct(37, 22, -60) + "</value></param>", int64(-1)},
+		{"validator1.echoStructTest", "<param><value>" + echo.String() + "</value></param>", wantEcho},
+		{"validator1.manyTypesTest", `<param><value><i4>24288</i4></value></param>
+			<param><value><boolean>0</boolean></value></param>
+			<param><value>Texas</value></param>
+			<param><value><double>1762.0</double></value></param>
+			<param><value><dateTime.iso8601>19040101T05:24:54</dateTime.iso8601></value></param>
+			<param><value><base64>R0lGODlhFgASAJEAAP/////OnM7O/wAAACH5BAEAAAAALAAAAAAWABIAAAJAhI+py40zDIzujEDBzW0n74AaHGChqZUYlDFf
+			</base64></value></param>`,
+			[]any{int64(24288), false, "Texas", 1762.0, time.Date(1904, 1, 1, 5, 24, 54, 0, time.UTC), mustB64(t, "R0lGODlhFgASAJEAAP/////OnM7O/wAAACH5BAEAAAAALAAAAAAWABIAAAJAhI+py40zDIzujEDBzW0n74AaHGChqZUYlDFf")}},
+		{"validator1.moderateSizeArrayCheck", "<param><value><array><data>\n" + states.String() + "</data></array></value></param>", "MaineKansas"},
+		{"validator1.nestedStructTest", "<param><value>" + cal.String() + "</value></param>", int64(90)},
+		{"validator1.simpleStructReturnTest", "<param><value><i4>55</i4></value></param>",
+			map[string]any{"times10": int64(550), "times100": int64(5500), "times1000": int64(55000)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			got, f, _ := serveBody(t, r, context.Background(), validatorCall(tt.method, tt.params))
+			if f != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s = %#v, fault %v; want %#v", tt.method, got, f, tt.want)
+			}
+		})
+	}
+}
+
+func mustB64(t *testing.T, s string) []byte {
+	b, err := parseBase64([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
