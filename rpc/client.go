@@ -1,0 +1,335 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// URL of the server: http://host:port/RPC2 (https too), or a Unix socket
+	// as unix:///path/to.sock (HTTP path /RPC2) or unix:///path/to.sock:/PATH
+	// (the socket path ends at the first ":/"). Userinfo in the URL
+	// (http://user:pass@host/) gives the Basic credentials unless Username
+	// or Password are set.
+	URL string
+
+	Username, Password string // HTTP Basic auth, sent when either is set
+
+	// HTTPClient makes the requests; nil: a client of the Client's own
+	// (keep-alive, up to 64 idle connections, no overall timeout: bound
+	// calls with their ctx). The SSH tunnel plugs in as
+	// &http.Client{Transport: &http.Transport{DialContext: t.DialContext}}.
+	// A unix:// URL needs HTTPClient nil: it dials the socket itself.
+	HTTPClient *http.Client
+
+	Limits Limits // response body size (also after gzip decoding) and depth
+}
+
+// Client calls methods on one XML-RPC server. It is safe for use by many
+// goroutines at once; calls run concurrently, each on a connection of its
+// own from the HTTP client's pool.
+type Client struct {
+	url        string // without userinfo: safe in errors
+	user, pass string
+	auth       bool
+	hc         *http.Client
+	lim        Limits
+	pools
+}
+
+// ErrUnauthorized is matched (errors.Is) by the *HTTPError of a 401 answer.
+var ErrUnauthorized = errors.New("rpc: unauthorized")
+
+// HTTPError is a response with a status other than 200 OK.
+type HTTPError struct {
+	StatusCode int    // 401
+	Status     string // "401 Unauthorized"
+}
+
+func (e *HTTPError) Error() string { return "http status " + e.Status }
+
+// Is makes errors.Is(err, ErrUnauthorized) true for a 401.
+func (e *HTTPError) Is(target error) bool {
+	return target == ErrUnauthorized && e.StatusCode == http.StatusUnauthorized
+}
+
+// NewClient checks cfg and returns a Client. It does not connect.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // ue.URL may hold a password
+		}
+		return nil, fmt.Errorf("rpc: invalid URL: %w", err)
+	}
+	c := &Client{user: cfg.Username, pass: cfg.Password, lim: cfg.Limits.withDefaults(), hc: cfg.HTTPClient}
+	if u.User != nil && cfg.Username == "" && cfg.Password == "" {
+		c.user = u.User.Username()
+		c.pass, _ = u.User.Password()
+	}
+	c.auth = c.user != "" || c.pass != ""
+	u.User = nil
+	u.Fragment, u.RawFragment = "", ""
+
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return nil, fmt.Errorf("rpc: invalid URL %s: no host", u.Redacted())
+		}
+		if c.hc == nil {
+			c.hc = &http.Client{Transport: newTransport(nil)}
+		}
+	case "unix":
+		sock, path, _ := strings.Cut(u.Path, ":/")
+		if u.Host != "" || !strings.HasPrefix(sock, "/") {
+			return nil, fmt.Errorf("rpc: invalid URL %s: want unix:///absolute/path.sock[:/path]", u.Redacted())
+		}
+		if cfg.HTTPClient != nil {
+			return nil, fmt.Errorf("rpc: URL %s: a unix:// URL dials the socket itself and cannot use ClientConfig.HTTPClient", u.Redacted())
+		}
+		if path == "" {
+			path = "RPC2"
+		}
+		dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}
+		c.hc = &http.Client{Transport: newTransport(dial)}
+		u = &url.URL{Scheme: "http", Host: "localhost", Path: "/" + path, RawQuery: u.RawQuery}
+	default:
+		return nil, fmt.Errorf("rpc: invalid URL %s: scheme must be http, https or unix", u.Redacted())
+	}
+	c.url = u.String()
+	return c, nil
+}
+
+// newTransport returns the default transport of a Client: many idle
+// connections per host (calls run in parallel), no transparent gzip (the
+// Client asks for gzip itself and decodes it under Limits.MaxBodyBytes),
+// proxies from the environment for TCP URLs.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	t := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		Proxy:                 http.ProxyFromEnvironment,
+	}
+	if dial != nil {
+		t.DialContext, t.Proxy = dial, nil
+	}
+	return t
+}
+
+// Call calls method with args (each element one param; nil: none) and
+// decodes the result into reply: a non-nil pointer (*any gives natural
+// values, see the package doc) or nil to discard it. ctx bounds the whole
+// call, including reading the response.
+//
+// Errors read "rpc: call "method": ..." and wrap the cause: a *Fault for a
+// fault answer (errors.As), an *HTTPError for a status other than 200
+// (errors.Is(err, ErrUnauthorized) for 401), the ctx error, or a network or
+// decoding error (a response that is not XML-RPC, truncated, larger than
+// Limits.MaxBodyBytes or nested deeper than Limits.MaxDepth).
+func (c *Client) Call(ctx context.Context, method string, args []any, reply any) error {
+	if err := c.call(ctx, method, args, reply); err != nil {
+		return fmt.Errorf("rpc: call %q: %w", method, err)
+	}
+	return nil
+}
+
+func (c *Client) call(ctx context.Context, method string, args []any, reply any) error {
+	buf := c.getBuffer()
+	if err := writeCall(buf, method, args); err != nil {
+		c.putBuffer(buf)
+		return err
+	}
+	// The transport closes the body once it is sent, possibly after Do
+	// returned; only then can the buffer be reused.
+	body := &requestBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf, pools: &c.pools}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, body)
+	if err != nil {
+		body.Close()
+		return err
+	}
+	req.ContentLength = int64(buf.Len())
+	req.GetBody = nil
+	h := req.Header
+	h.Set("Content-Type", "text/xml")
+	h.Set("Accept-Encoding", "gzip")
+	h.Set("User-Agent", "rpcssh")
+	if c.auth {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Drain a little so the connection can be reused; a longer
+		// leftover is not worth the wait: closing drops the connection.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body.Close()
+	}()
+	if resp.StatusCode != http.StatusOK {
+		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
+			return fmt.Errorf("response is %s, not XML", mt)
+		}
+	}
+	max := c.lim.MaxBodyBytes
+	lr := &limitedBody{r: resp.Body, n: max}
+	var r io.Reader = lr
+	if enc := resp.Header.Get("Content-Encoding"); strings.EqualFold(enc, "gzip") && !resp.Uncompressed {
+		zr, err := c.getGzipReader(lr)
+		if err != nil {
+			return fmt.Errorf("response: bad gzip: %w", err)
+		}
+		defer c.gzipReaders.Put(zr)
+		r = &limitedBody{r: zr, n: max}
+	} else if enc != "" && !strings.EqualFold(enc, "identity") && !resp.Uncompressed {
+		return fmt.Errorf("response: unsupported Content-Encoding %q", enc)
+	}
+	if err := readResponse(r, c.lim, reply); err != nil {
+		var f *Fault
+		if errors.As(err, &f) {
+			return err
+		}
+		return fmt.Errorf("response: %w", err)
+	}
+	return nil
+}
+
+// requestBody returns its buffer to the pool once the transport closed it.
+type requestBody struct {
+	*bytes.Reader
+	buf   *bytes.Buffer
+	pools *pools
+}
+
+func (b *requestBody) Close() error {
+	if b.buf != nil {
+		b.pools.putBuffer(b.buf)
+		b.buf = nil
+	}
+	return nil
+}
+
+// ErrResponseTooLarge is wrapped by the error of a call whose response body
+// (after gzip decoding) exceeds Limits.MaxBodyBytes.
+var ErrResponseTooLarge = errors.New("rpc: response larger than Limits.MaxBodyBytes")
+
+// limitedBody fails with ErrResponseTooLarge after n bytes.
+type limitedBody struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, ErrResponseTooLarge
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, ErrResponseTooLarge
+	}
+	return n, err
+}
+
+// MulticallCall is one call of a system.multicall.
+type MulticallCall struct {
+	Method string
+	Args   []any
+	Reply  any // optional pointer to decode the result into, as in Call; the natural value is in MulticallResult.Value either way
+}
+
+// MulticallResult is the outcome of one call of a system.multicall.
+type MulticallResult struct {
+	Value any   // the result as a natural value; nil on error
+	Err   error // a *Fault for a fault, or an error decoding into Reply
+}
+
+// Multicall runs calls in one system.multicall request (the server runs
+// them in order) and returns one result per call. The error is non-nil
+// only if the multicall itself failed; then it reads
+// "rpc: call "system.multicall": ..." like a Call error.
+func (c *Client) Multicall(ctx context.Context, calls []MulticallCall) ([]MulticallResult, error) {
+	list := make([]any, len(calls))
+	for i, mc := range calls {
+		args := mc.Args
+		if args == nil {
+			args = []any{}
+		}
+		list[i] = map[string]any{"methodName": mc.Method, "params": args}
+	}
+	var raw []any
+	if err := c.Call(ctx, "system.multicall", []any{list}, &raw); err != nil {
+		return nil, err
+	}
+	if len(raw) != len(calls) {
+		return nil, fmt.Errorf("rpc: call %q: %d results for %d calls", "system.multicall", len(raw), len(calls))
+	}
+	out := make([]MulticallResult, len(calls))
+	for i, r := range raw {
+		out[i] = multicallResult(r, calls[i].Reply)
+	}
+	return out, nil
+}
+
+// multicallResult reads one entry of a multicall answer: [value] or a fault
+// struct {faultCode, faultString}.
+func multicallResult(r any, reply any) MulticallResult {
+	switch x := r.(type) {
+	case []any:
+		if len(x) != 1 {
+			return MulticallResult{Err: fmt.Errorf("rpc: multicall result: array of %d values, want 1", len(x))}
+		}
+		res := MulticallResult{Value: x[0]}
+		if reply != nil {
+			res.Err = assignReply(reply, x[0])
+		}
+		return res
+	case map[string]any:
+		code, ok1 := x["faultCode"].(int64)
+		msg, ok2 := x["faultString"].(string)
+		if !ok1 || !ok2 {
+			return MulticallResult{Err: errors.New("rpc: multicall result: struct is not a fault")}
+		}
+		return MulticallResult{Err: &Fault{Code: int(code), Message: msg}}
+	}
+	return MulticallResult{Err: fmt.Errorf("rpc: multicall result: unexpected %T", r)}
+}
+
+// assignReply stores a natural value into the pointer reply, with the
+// codec's rules and errors.
+func assignReply(reply, value any) error {
+	rv := reflect.ValueOf(reply)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("rpc: reply must be a non-nil pointer, not %T", reply)
+	}
+	if err := assign(rv.Elem(), value); err != nil {
+		return fmt.Errorf("rpc: multicall result: %w", err)
+	}
+	return nil
+}
