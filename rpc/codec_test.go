@@ -2,15 +2,20 @@ package rpc_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kolo/xmlrpc"
 
 	"github.com/rpcssh/rpcssh/rpc"
 )
@@ -572,5 +577,243 @@ func TestDecodeResponseShapes(t *testing.T) {
 	err := rpc.DecodeResponse(strings.NewReader(`<methodResponse><params/></methodResponse>`), rpc.Limits{}, 5)
 	if err == nil {
 		t.Error("DecodeResponse into a non-pointer: no error")
+	}
+}
+
+// kolo/xmlrpc as an independent Go peer at codec level.
+
+type koloRecord struct {
+	Name  string    `xmlrpc:"name"`
+	N     int       `xmlrpc:"n"`
+	Big   int64     `xmlrpc:"big"`
+	When  time.Time `xmlrpc:"when"`
+	Flags []bool    `xmlrpc:"flags"`
+}
+
+func TestKoloEncodesWeDecode(t *testing.T) {
+	when := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	args := []any{
+		42,
+		int64(5000000000), // kolo sends <int> beyond 32 bits
+		"a<b>&c 日本 \U0001F600",
+		true,
+		-12.5,
+		when,
+		[]any{1, "x", false},
+		map[string]any{"k": "v", "n": 2},
+		koloRecord{Name: "r", N: 1, Big: 1 << 40, When: when, Flags: []bool{true}},
+		xmlrpc.Base64("aGk="),
+	}
+	body, err := xmlrpc.EncodeMethodCall("kolo.method", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	method, got, err := rpc.DecodeCall(bytes.NewReader(body), rpc.Limits{})
+	if err != nil {
+		t.Fatalf("DecodeCall(kolo's call) error = %v\n%s", err, body)
+	}
+	want := []any{
+		int64(42), int64(5000000000), "a<b>&c 日本 \U0001F600", true, -12.5, when,
+		[]any{int64(1), "x", false},
+		map[string]any{"k": "v", "n": int64(2)},
+		map[string]any{"name": "r", "n": int64(1), "big": int64(1) << 40, "when": when, "flags": []any{true}},
+		[]byte("hi"),
+	}
+	if method != "kolo.method" || !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodeCall = %q, %#v\nwant %#v", method, got, want)
+	}
+	var rec koloRecord
+	if err := rpc.DecodeResponse(bytes.NewReader(mustKoloResponse(t, args[8])), rpc.Limits{}, &rec); err != nil || !reflect.DeepEqual(rec, args[8]) {
+		t.Errorf("decode kolo-encoded struct = %#v, %v; want %#v", rec, err, args[8])
+	}
+}
+
+// mustKoloResponse wraps kolo's encoding of v (a call's only param) as a response.
+func mustKoloResponse(t *testing.T, v any) []byte {
+	t.Helper()
+	call, err := xmlrpc.EncodeMethodCall("x", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(call)
+	i, j := strings.Index(s, "<params>"), strings.LastIndex(s, "</params>")
+	return []byte(`<?xml version="1.0"?><methodResponse>` + s[i:j] + `</params></methodResponse>`)
+}
+
+func TestWeEncodeKoloDecodes(t *testing.T) {
+	when := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		value any
+		into  func() any
+	}{
+		{"int", 42, func() any { return new(int) }},
+		{"i8", int64(9876543210), func() any { return new(int64) }},
+		{"string escaped", "a<b>&c \"q\" 日本 \U0001F600", func() any { return new(string) }},
+		{"empty string", "", func() any { return new(string) }},
+		{"bool", true, func() any { return new(bool) }},
+		{"double", 7283.43, func() any { return new(float64) }},
+		{"time", when, func() any { return new(time.Time) }},
+		{"slice", []string{"a", "b"}, func() any { return new([]string) }},
+		{"map", map[string]int{"a": 1, "b": 2}, func() any { return new(map[string]int) }},
+		{"struct", koloRecord{Name: "n", N: 3, Big: 1 << 40, When: when, Flags: []bool{false, true}}, func() any { return new(koloRecord) }},
+		{"structs", []koloRecord{{Name: "a", When: when}, {Name: "b", N: 1, When: when, Flags: []bool{true}}}, func() any { return new([]koloRecord) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := rpc.EncodeResponse(&buf, tt.value); err != nil {
+				t.Fatal(err)
+			}
+			resp := xmlrpc.Response(buf.Bytes())
+			if err := resp.Err(); err != nil {
+				t.Fatalf("kolo Err() = %v", err)
+			}
+			into := tt.into()
+			if err := resp.Unmarshal(into); err != nil {
+				t.Fatalf("kolo Unmarshal error = %v\n%s", err, buf.Bytes())
+			}
+			if got := reflect.ValueOf(into).Elem().Interface(); !reflect.DeepEqual(got, tt.value) {
+				t.Errorf("kolo decoded %#v, want %#v", got, tt.value)
+			}
+		})
+	}
+	var buf bytes.Buffer
+	if err := rpc.EncodeFault(&buf, &rpc.Fault{Code: 4, Message: "too <many> & params"}); err != nil {
+		t.Fatal(err)
+	}
+	var fe xmlrpc.FaultError
+	if err := xmlrpc.Response(buf.Bytes()).Err(); !errors.As(err, &fe) || fe.Code != 4 || fe.String != "too <many> & params" {
+		t.Errorf("kolo Err() of our fault = %#v, want FaultError{4, ...}", err)
+	}
+}
+
+// python3 as a peer at codec level (xmlrpc.client.dumps/loads).
+
+func python(t *testing.T, script string, stdin []byte) []byte {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not found")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, "-c", script)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s", err, stderr.Bytes())
+	}
+	return out
+}
+
+func TestPythonDecodesWhatWeEncode(t *testing.T) {
+	tests := []struct {
+		value any
+		repr  string // Python's repr of what xmlrpc.client.loads(use_builtin_types=True) returns
+	}{
+		{42, "42"},
+		{-2056183947, "-2056183947"},
+		{int64(9876543210), "9876543210"},
+		{rpc.I8(5), "5"},
+		{true, "True"},
+		{"plain", "'plain'"},
+		{"", "''"},
+		{"a<b>&c \"q\" 'a'", `'a<b>&c "q" \'a\''`},
+		{"cr\r\nlf\ttab", `'cr\r\nlf\ttab'`},
+		{"têšt 日本 \U0001F600\U00010348", "'têšt 日本 \U0001F600\U00010348'"},
+		{7283.43, "7283.43"},
+		{1e100, "1e+100"},
+		{-0.5, "-0.5"},
+		{nil, "None"},
+		{[]byte("\x00byte string\xff"), `b'\x00byte string\xff'`},
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("", -3600)), "datetime.datetime(2026, 1, 2, 4, 4, 5)"},
+		{time.Date(1904, 1, 1, 5, 24, 54, 0, time.UTC), "datetime.datetime(1904, 1, 1, 5, 24, 54)"},
+		{[]any{1, "a", []any{}, nil}, "[1, 'a', [], None]"},
+		{map[string]any{"b": 1, "a": map[string]any{"ü<&>": true}}, "{'a': {'ü<&>': True}, 'b': 1}"},
+		{koloRecord{Name: "n", When: time.Date(2000, 4, 1, 0, 0, 0, 0, time.UTC)}, "{'name': 'n', 'n': 0, 'big': 0, 'when': datetime.datetime(2000, 4, 1, 0, 0), 'flags': []}"},
+	}
+	var docs []string
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := rpc.EncodeCall(&buf, "têšt.m<&>", []any{tt.value}); err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, buf.String())
+	}
+	in, _ := json.Marshal(docs)
+	out := python(t, `
+import json, sys, xmlrpc.client
+res = []
+for doc in json.load(sys.stdin):
+    params, method = xmlrpc.client.loads(doc, use_builtin_types=True)
+    res.append([method, repr(params[0]) if len(params) == 1 else repr(params)])
+json.dump(res, sys.stdout)
+`, in)
+	var got [][2]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("python output %q: %v", out, err)
+	}
+	for i, tt := range tests {
+		if got[i][0] != "têšt.m<&>" || got[i][1] != tt.repr {
+			t.Errorf("python loads(%#v) = %q %s, want method %q, %s", tt.value, got[i][0], got[i][1], "têšt.m<&>", tt.repr)
+		}
+	}
+}
+
+func TestWeDecodeWhatPythonEncodes(t *testing.T) {
+	out := python(t, `
+import datetime, json, sys, xmlrpc.client as x
+values = [
+    42, -2056183947, True, False, "plain", "", "a<b>&c \"q\" 'a'", "têšt 日本 \U0001F600\U00010348",
+    7283.43, 1e100, -0.0, None, x.Binary(b"\x00byte string\xff" * 30), b"raw bytes",
+    datetime.datetime(1904, 1, 1, 5, 24, 54), x.DateTime("20260101T12:00:00"),
+    [1, "a", [], None, {}], {"b": 1, "a": {"ü<&>": True}}, "line1\r\nline2",
+]
+docs = [x.dumps((v,), allow_none=True) for v in values]
+docs.append(x.dumps((1, "two"), methodname="têšt.method", allow_none=True))
+docs.append(x.dumps(("r",), methodresponse=True, allow_none=True))
+docs.append(x.dumps(x.Fault(4, "Too many <params>"), methodresponse=True))
+json.dump(docs, sys.stdout)
+`, nil)
+	var docs []string
+	if err := json.Unmarshal(out, &docs); err != nil {
+		t.Fatalf("python output %q: %v", out, err)
+	}
+	want := []any{
+		int64(42), int64(-2056183947), true, false, "plain", "", "a<b>&c \"q\" 'a'", "têšt 日本 \U0001F600\U00010348",
+		7283.43, 1e100, 0.0, nil, bytes.Repeat([]byte("\x00byte string\xff"), 30), []byte("raw bytes"),
+		time.Date(1904, 1, 1, 5, 24, 54, 0, time.UTC), time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC),
+		[]any{int64(1), "a", []any{}, nil, map[string]any{}}, map[string]any{"b": int64(1), "a": map[string]any{"ü<&>": true}},
+		"line1\nline2", // XML normalizes the \r Python leaves unescaped
+	}
+	if len(docs) != len(want)+3 {
+		t.Fatalf("got %d documents from python, want %d", len(docs), len(want)+3)
+	}
+	for i, w := range want {
+		// Python's dumps without methodname writes a <params> document; wrap it as a response.
+		body := `<methodResponse>` + docs[i] + `</methodResponse>`
+		var got any
+		if err := rpc.DecodeResponse(strings.NewReader(body), rpc.Limits{}, &got); err != nil {
+			t.Errorf("value %d: DecodeResponse error = %v\n%s", i, err, docs[i])
+			continue
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("value %d: decoded %#v, want %#v\n%s", i, got, w, docs[i])
+		}
+	}
+	method, params, err := rpc.DecodeCall(strings.NewReader(docs[len(want)]), rpc.Limits{})
+	if err != nil || method != "têšt.method" || !reflect.DeepEqual(params, []any{int64(1), "two"}) {
+		t.Errorf("DecodeCall(python call) = %q, %#v, %v", method, params, err)
+	}
+	var s string
+	if err := rpc.DecodeResponse(strings.NewReader(docs[len(want)+1]), rpc.Limits{}, &s); err != nil || s != "r" {
+		t.Errorf("DecodeResponse(python response) = %q, %v", s, err)
+	}
+	var f *rpc.Fault
+	if err := rpc.DecodeResponse(strings.NewReader(docs[len(want)+2]), rpc.Limits{}, nil); !errors.As(err, &f) || f.Code != 4 || f.Message != "Too many <params>" {
+		t.Errorf("DecodeResponse(python fault) error = %v, want fault 4", err)
 	}
 }
