@@ -1,0 +1,299 @@
+package tunnel_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
+)
+
+// sshdClientConfig returns a Config that logs in to s with its client key and
+// verifies it against a known_hosts file holding all its host keys.
+func sshdClientConfig(t *testing.T, s *tunneltest.SSHD) tunnel.Config {
+	t.Helper()
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := s.WriteKnownHosts(kh, false); err != nil {
+		t.Fatal(err)
+	}
+	return tunnel.Config{
+		Addr:            s.Addr(),
+		User:            s.User,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(parseKey(t, s.ClientKeyPath))},
+		KnownHostsFiles: []string{kh},
+	}
+}
+
+func parseKey(t *testing.T, path string) ssh.Signer {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer
+}
+
+// startEcho runs a TCP echo server on 127.0.0.1:0 for the test.
+func startEcho(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveEcho(t, l)
+	return l.Addr().String()
+}
+
+// serveEcho echoes every connection accepted on l until the test ends.
+func serveEcho(t *testing.T, l net.Listener) {
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				io.Copy(c, c)
+			}()
+		}
+	}()
+}
+
+// echoOnce writes msg on conn and checks it comes back, within 10 s.
+func echoOnce(t *testing.T, conn net.Conn, msg string) {
+	t.Helper()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		t.Fatalf("read echo: %v", err)
+	}
+	if string(buf) != msg {
+		t.Fatalf("echo = %q, want %q", buf, msg)
+	}
+}
+
+// events records Redialer events for assertions.
+type events struct {
+	mu  sync.Mutex
+	all []tunnel.Event
+}
+
+func (e *events) add(ev tunnel.Event) {
+	e.mu.Lock()
+	e.all = append(e.all, ev)
+	e.mu.Unlock()
+}
+
+func (e *events) kinds(k tunnel.EventKind) []tunnel.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []tunnel.Event
+	for _, ev := range e.all {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// refusingAddr returns an address where every TCP connection is accepted
+// and closed at once: each SSH dial fails with a transient error.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+	})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestRedialerBacksOffOnTransientErrors(t *testing.T) {
+	var ev events
+	r := tunnel.NewRedialer(tunnel.RedialConfig{
+		Config: tunnel.Config{
+			Addr:            refusingAddr(t),
+			User:            "nobody",
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		},
+		MinBackoff: 10 * time.Millisecond,
+		MaxBackoff: 40 * time.Millisecond,
+		OnEvent:    ev.add,
+	})
+	t.Cleanup(func() { r.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, err := r.DialContext(ctx, "tcp", "127.0.0.1:1")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("DialContext error = %v, want DeadlineExceeded", err)
+	}
+	retries := ev.kinds(tunnel.EventRetrying)
+	if len(retries) < 3 {
+		t.Fatalf("got %d Retrying events, want at least 3 in 400ms with 10-40ms backoff", len(retries))
+	}
+	for i, e := range retries {
+		want := min(10*time.Millisecond<<i, 40*time.Millisecond)
+		if e.Attempt != i+1 || e.Delay < want/2 || e.Delay > want || e.Err == nil {
+			t.Errorf("event %d = {Attempt %d, Delay %v, Err %v}, want Attempt %d, Delay in [%v, %v], an error",
+				i, e.Attempt, e.Delay, e.Err, i+1, want/2, want)
+		}
+	}
+	if len(ev.kinds(tunnel.EventConnected)) != 0 || len(ev.kinds(tunnel.EventFailed)) != 0 {
+		t.Errorf("events = %+v, want only Retrying", ev.all)
+	}
+}
+
+func TestRedialerCloseStopsWaiters(t *testing.T) {
+	r := tunnel.NewRedialer(tunnel.RedialConfig{
+		Config: tunnel.Config{
+			Addr:            refusingAddr(t),
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		},
+		MinBackoff: time.Hour, // only Close can end the wait
+	})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.DialContext(context.Background(), "tcp", "127.0.0.1:1")
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	r.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, tunnel.ErrClosed) {
+			t.Errorf("DialContext after Close = %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("DialContext still blocked 10s after Close")
+	}
+	if _, err := r.DialContext(context.Background(), "tcp", "127.0.0.1:1"); !errors.Is(err, tunnel.ErrClosed) {
+		t.Errorf("DialContext on closed Redialer = %v, want ErrClosed", err)
+	}
+}
+
+func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
+	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
+	base := sshdClientConfig(t, s)
+	emptyKH := filepath.Join(t.TempDir(), "empty_known_hosts")
+	if err := os.WriteFile(emptyKH, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	otherKey := parseKey(t, filepath.Join(s.Dir, "ssh_host_ed25519_key")) // not authorized
+
+	tests := []struct {
+		name   string
+		mutate func(*tunnel.Config)
+		check  func(error) bool
+	}{
+		{"unknown host", func(c *tunnel.Config) { c.KnownHostsFiles = []string{emptyKH} },
+			func(err error) bool { var e *tunnel.UnknownHostError; return errors.As(err, &e) }},
+		{"auth refused", func(c *tunnel.Config) { c.Auth = []ssh.AuthMethod{ssh.PublicKeys(otherKey)} },
+			func(err error) bool { return err != nil && strings.Contains(err.Error(), "unable to authenticate") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := base
+			tt.mutate(&cfg)
+			var ev events
+			r := tunnel.NewRedialer(tunnel.RedialConfig{Config: cfg, MinBackoff: 10 * time.Millisecond, OnEvent: ev.add})
+			t.Cleanup(func() { r.Close() })
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := r.DialContext(ctx, "tcp", "127.0.0.1:1")
+			if !tt.check(err) {
+				t.Fatalf("DialContext error = %v, want the permanent error itself", err)
+			}
+			if n := len(ev.kinds(tunnel.EventRetrying)); n != 0 {
+				t.Errorf("got %d Retrying events, want 0 for a permanent error", n)
+			}
+			if f := ev.kinds(tunnel.EventFailed); len(f) != 1 || f[0].Attempt != 1 {
+				t.Errorf("Failed events = %+v, want one with Attempt 1", f)
+			}
+		})
+	}
+}
+
+func TestRedialerSharesOneDial(t *testing.T) {
+	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
+	echo := startEcho(t)
+	cfg := sshdClientConfig(t, s)
+	var dials atomic.Int32
+	cfg.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	r := tunnel.NewRedialer(tunnel.RedialConfig{Config: cfg})
+	t.Cleanup(func() { r.Close() })
+
+	const n = 8
+	conns := make(chan net.Conn, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, err := r.DialContext(ctx, "tcp", echo)
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns <- c
+		}()
+	}
+	for i := range n {
+		select {
+		case c := <-conns:
+			echoOnce(t, c, "shared")
+			c.Close()
+		case err := <-errs:
+			t.Fatalf("DialContext %d: %v", i, err)
+		}
+	}
+	if got := dials.Load(); got != 1 {
+		t.Errorf("SSH dials = %d for %d concurrent callers, want 1", got, n)
+	}
+}
