@@ -1,0 +1,97 @@
+package tunnel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Defaults applied to a zero Config field.
+const (
+	DefaultKeepaliveInterval = 15 * time.Second
+	DefaultKeepaliveMax      = 3
+)
+
+// Config describes one SSH connection. The zero value of each field means
+// its default; Config is passed by value and never modified.
+type Config struct {
+	// Addr is the server as host:port (IPv6 as [::1]:22). A bare host or
+	// IP address gets port 22.
+	Addr string
+	// User is the login name.
+	User string
+	// Auth lists the authentication methods, tried in order. See LoadKey
+	// and AgentSigners.
+	Auth []ssh.AuthMethod
+	// KnownHostsFiles are OpenSSH known_hosts files, used when
+	// HostKeyCallback is nil. Missing files count as empty. With neither,
+	// Dial fails with ErrNoHostKeyCheck.
+	KnownHostsFiles []string
+	// HostKeyCallback, when set, replaces the KnownHostsFiles check.
+	HostKeyCallback ssh.HostKeyCallback
+	// HostKeyAlgorithms restricts and orders the host key algorithms. Nil
+	// takes them from the known_hosts entries for this host (as OpenSSH
+	// does), so a host known only by its ed25519 key is asked for that key.
+	HostKeyAlgorithms []string
+	// AcceptNew appends a hashed line to KnownHostsFiles[0] for a host that
+	// has no entry yet (StrictHostKeyChecking=accept-new). A changed key is
+	// still refused.
+	AcceptNew bool
+	// Jump lists ProxyJump hops, the first one outermost. Each hop is
+	// verified with its own Config.
+	Jump []Config
+	// NetDial opens the TCP connection; nil uses a net.Dialer.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// KeepaliveInterval is the time between keepalive@openssh.com requests
+	// and the time each may take; 0 means 15 s, negative disables.
+	KeepaliveInterval time.Duration
+	// KeepaliveMax is the number of unanswered keepalives after which the
+	// connection is closed; 0 means 3.
+	KeepaliveMax int
+
+	// noQuickAck turns off the TCP_QUICKACK wrapper (benchmarks only).
+	noQuickAck bool
+}
+
+// withDefaults returns cfg with defaults filled in, or an error when cfg
+// cannot be used.
+func (cfg Config) withDefaults() (Config, error) {
+	addr, err := normalizeAddr(cfg.Addr)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Addr = addr
+	if cfg.HostKeyCallback == nil && len(cfg.KnownHostsFiles) == 0 {
+		return cfg, ErrNoHostKeyCheck
+	}
+	if cfg.KeepaliveInterval == 0 {
+		cfg.KeepaliveInterval = DefaultKeepaliveInterval
+	}
+	if cfg.KeepaliveMax <= 0 {
+		cfg.KeepaliveMax = DefaultKeepaliveMax
+	}
+	return cfg, nil
+}
+
+// normalizeAddr makes addr a host:port, adding port 22 to a bare host.
+func normalizeAddr(addr string) (string, error) {
+	if addr == "" {
+		return "", errors.New("tunnel: no address")
+	}
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr, nil
+	}
+	host := addr
+	if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	}
+	if net.ParseIP(host) == nil && (strings.ContainsAny(host, ":[]") || host == "") {
+		return "", fmt.Errorf("tunnel: bad address %q: want host:port", addr)
+	}
+	return net.JoinHostPort(host, "22"), nil
+}
