@@ -201,3 +201,5 @@ func TestDialNoHostKeyCheck(t *testing.T) {
 		t.Errorf("error %q does not mention host keys", err)
 	}
 }
+
+func net6Listen() (net.Listener, error) { return net.Listen("tcp", "[::1]:0") }
