@@ -373,23 +373,40 @@ func permanent(err error) bool {
 // Forward accepts connections on l and connects each to remote through the
 // current link, redialling when the link is gone, so the forward survives
 // link loss. remote is host:port, or an absolute path for a unix socket on
-// the server. Each connection's open is bounded by DialTimeout; a failure
-// closes that connection and is reported as EventForwardError.
+// the server. Each connection's open (including any redial) is bounded by
+// DialTimeout; a failure closes that connection, is reported as
+// EventForwardError, and Forward goes on.
 //
-// Forward blocks until ctx is done, the Redialer is closed, l fails, or a
-// permanent dial error occurs; it then closes l, closes the connections it
-// forwards and waits for them. It returns ctx's error, ErrClosed, the
-// accept error (nil if l was closed by the caller) or the permanent error.
+// Forward blocks until ctx is done, l is closed, the Redialer is closed or a
+// permanent dial error occurs (see Redialer); it then closes l and every
+// forwarded connection and waits for its goroutines. It returns nil when ctx
+// is done or l was closed, ErrClosed after Close, the permanent error, or
+// another accept error.
 func (r *Redialer) Forward(ctx context.Context, l net.Listener, remote string) error {
 	network := "tcp"
 	if strings.HasPrefix(remote, "/") {
 		network = "unix"
+	} else if _, _, err := net.SplitHostPort(remote); err != nil {
+		l.Close()
+		return fmt.Errorf("tunnel: forward to %s: %w", remote, err)
+	}
+	var (
+		fatalMu sync.Mutex
+		fatal   error // ErrClosed or a permanent dial error
+	)
+	setFatal := func(err error) {
+		fatalMu.Lock()
+		if fatal == nil {
+			fatal = err
+		}
+		fatalMu.Unlock()
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() { // ends when Forward returns, at the latest
 		select {
 		case <-r.closed:
+			setFatal(ErrClosed)
 			cancel(ErrClosed)
 		case <-ctx.Done():
 		}
@@ -424,13 +441,15 @@ func (r *Redialer) Forward(ctx context.Context, l net.Listener, remote string) e
 	for {
 		local, err := l.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
-			}
-			if errors.Is(err, net.ErrClosed) {
+			fatalMu.Lock()
+			defer fatalMu.Unlock()
+			switch {
+			case fatal != nil:
+				return fatal
+			case ctx.Err() != nil, errors.Is(err, net.ErrClosed):
 				return nil
 			}
-			return fmt.Errorf("tunnel: forward accept: %w", err)
+			return fmt.Errorf("tunnel: forward to %s: accept: %w", remote, err)
 		}
 		track(local, true)
 		wg.Add(1)
@@ -442,7 +461,8 @@ func (r *Redialer) Forward(ctx context.Context, l net.Listener, remote string) e
 			remoteConn, err := r.DialContext(dctx, network, remote)
 			dcancel()
 			if err != nil {
-				if permanent(err) {
+				if permanent(err) || errors.Is(err, ErrClosed) && r.isClosedNow() {
+					setFatal(err)
 					cancel(err)
 				}
 				if ctx.Err() == nil {

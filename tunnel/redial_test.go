@@ -297,3 +297,71 @@ func TestRedialerSharesOneDial(t *testing.T) {
 		t.Errorf("SSH dials = %d for %d concurrent callers, want 1", got, n)
 	}
 }
+
+func TestRedialerForwardEnds(t *testing.T) {
+	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
+	echo := startEcho(t)
+	emptyKH := filepath.Join(t.TempDir(), "known_hosts")
+	unknown := sshdClientConfig(t, s)
+	unknown.KnownHostsFiles = []string{emptyKH}
+
+	tests := []struct {
+		name string
+		cfg  tunnel.Config
+		end  func(r *tunnel.Redialer, cancel context.CancelFunc, l net.Listener)
+		want func(error) bool
+	}{
+		{"ctx cancelled", sshdClientConfig(t, s),
+			func(_ *tunnel.Redialer, cancel context.CancelFunc, _ net.Listener) { cancel() },
+			func(err error) bool { return err == nil }},
+		{"listener closed", sshdClientConfig(t, s),
+			func(_ *tunnel.Redialer, _ context.CancelFunc, l net.Listener) { l.Close() },
+			func(err error) bool { return err == nil }},
+		{"redialer closed", sshdClientConfig(t, s),
+			func(r *tunnel.Redialer, _ context.CancelFunc, _ net.Listener) { r.Close() },
+			func(err error) bool { return errors.Is(err, tunnel.ErrClosed) }},
+		{"permanent error", unknown,
+			func(_ *tunnel.Redialer, _ context.CancelFunc, l net.Listener) {
+				c, err := net.Dial("tcp", l.Addr().String()) // triggers the dial
+				if err == nil {
+					t.Cleanup(func() { c.Close() })
+				}
+			},
+			func(err error) bool { var e *tunnel.UnknownHostError; return errors.As(err, &e) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tunnel.NewRedialer(tunnel.RedialConfig{Config: tt.cfg})
+			t.Cleanup(func() { r.Close() })
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() { errc <- r.Forward(ctx, l, echo) }()
+			if tt.name != "permanent error" { // a working forward first
+				conn, err := net.DialTimeout("tcp", l.Addr().String(), 10*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				echoOnce(t, conn, "up")
+				defer conn.Close()
+			}
+			tt.end(r, cancel, l)
+			select {
+			case err := <-errc:
+				if !tt.want(err) {
+					t.Errorf("Forward = %v, want a different end", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Forward still running 10s after its end")
+			}
+			if c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
+				c.Close()
+				t.Error("listener still accepts after Forward returned")
+			}
+		})
+	}
+}
