@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rpcssh/rpcssh/rpc"
+)
+
+func testEnv(vars map[string]string) (*env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &env{
+		stdin:  strings.NewReader(""),
+		stdout: &out,
+		stderr: &errb,
+		getenv: func(k string) string { return vars[k] },
+	}, &out, &errb
+}
+
+// TestExitCodes checks the documented exit codes: 0 success, 1 error,
+// 2 a fault from the server, 80 usage.
+func TestExitCodes(t *testing.T) {
+	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
+	if err := registerBuiltins(srv); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	url := hs.URL + "/RPC2"
+	vars := map[string]string{"RPCSSH_PASSWORD": "pw"}
+	tests := []struct {
+		name string
+		args []string
+		vars map[string]string
+		want int
+	}{
+		{"success", []string{"call", "--url", url, "echo", "hi"}, vars, exitOK},
+		{"fault", []string{"call", "--url", url, "nope"}, vars, exitFault},
+		{"wrong type is a fault", []string{"call", "--url", url, "echo", "1"}, vars, exitFault},
+		{"unauthorized", []string{"call", "--url", url, "echo", "hi"}, nil, exitError},
+		{"nothing listening", []string{"call", "--url", "http://127.0.0.1:1/RPC2", "echo", "hi"}, vars, exitError},
+		{"no command", nil, nil, exitUsage},
+		{"unknown flag", []string{"call", "--nope", "echo"}, nil, exitUsage},
+		{"bad argument", []string{"call", "--url", url, "echo", "int:x"}, vars, exitUsage},
+		{"bad method name", []string{"call", "--url", url, "a b"}, vars, exitUsage},
+		{"host and url", []string{"call", "--url", url, "--host", "h", "echo"}, vars, exitUsage},
+		{"public without flag", []string{"serve", "--host", "0.0.0.0"}, vars, exitUsage},
+		{"serve without password", []string{"serve", "--port", "0"}, nil, exitError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, out, errb := testEnv(tt.vars)
+			got := run(context.Background(), tt.args, e)
+			if got != tt.want {
+				t.Errorf("run(%q) = %d, want %d\nstdout: %s\nstderr: %s", tt.args, got, tt.want, out, errb)
+			}
+			if got != exitOK {
+				if !strings.HasPrefix(errb.String(), "rpcssh: error: ") {
+					t.Errorf("run(%q) stderr = %q, want it to start with rpcssh: error:", tt.args, errb)
+				}
+				if out.Len() != 0 {
+					t.Errorf("run(%q) stdout = %q, want nothing on failure", tt.args, out)
+				}
+			}
+		})
+	}
+}
+
+func TestParseDestination(t *testing.T) {
+	tests := []struct {
+		in               string
+		user, host, port string
+		wantErr          bool
+	}{
+		{in: "ec2-1-2-3-4.compute.amazonaws.com", host: "ec2-1-2-3-4.compute.amazonaws.com"},
+		{in: "ubuntu@10.0.0.5", user: "ubuntu", host: "10.0.0.5"},
+		{in: "lab:2222", host: "lab", port: "2222"},
+		{in: "me@lab:2222", user: "me", host: "lab", port: "2222"},
+		{in: "[::1]:2200", host: "::1", port: "2200"},
+		{in: "[fe80::1]", host: "fe80::1"},
+		{in: "::1", host: "::1"},
+		{in: "root@::1", user: "root", host: "::1"},
+		{in: "a@b@host", user: "a@b", host: "host"},
+		{in: "ssh://me@lab:2201", user: "me", host: "lab", port: "2201"},
+		{in: "", wantErr: true},
+		{in: "@host", wantErr: true},
+		{in: "host:0", wantErr: true},
+		{in: "host:99999", wantErr: true},
+		{in: "host:ssh", wantErr: true},
+		{in: "[::1", wantErr: true},
+		{in: "me@", wantErr: true},
+	}
+	for _, tt := range tests {
+		d, err := parseDestination(tt.in)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("parseDestination(%q) = %+v, want an error", tt.in, d)
+			}
+			continue
+		}
+		if err != nil || d.user != tt.user || d.host != tt.host || d.port != tt.port {
+			t.Errorf("parseDestination(%q) = %+v, %v; want user=%q host=%q port=%q", tt.in, d, err, tt.user, tt.host, tt.port)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	tests := map[string]bool{
+		"127.0.0.1": true, "127.8.9.10": true, "::1": true, "[::1]": true, "localhost": true,
+		"0.0.0.0": false, "": false, "::": false, "10.0.0.1": false, "example.com": false,
+	}
+	for in, want := range tests {
+		if got := isLoopback(in); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/tunnel"
+)
+
+// remoteFlags name the XML-RPC server on the far side of the tunnel.
+type remoteFlags struct {
+	Port   int    `default:"8000" help:"The XML-RPC server's TCP port on the remote host's loopback (as 'rpcssh serve --port')."`
+	Socket string `placeholder:"PATH" help:"A Unix socket on the remote host to reach instead of --port."`
+	Path   string `default:"/RPC2" help:"HTTP path of the XML-RPC endpoint."`
+}
+
+// remoteTarget is the network and address the tunnel opens on the remote
+// side: the server on the instance's own loopback.
+func (r remoteFlags) remoteTarget() (network, addr string, err error) {
+	if r.Socket != "" {
+		return "unix", r.Socket, nil
+	}
+	if r.Port < 1 || r.Port > 65535 {
+		return "", "", usageErrorf("--port %d: not 1-65535", r.Port)
+	}
+	return "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(r.Port)), nil
+}
+
+// sshLink is an open SSH connection and an HTTP client whose every
+// connection is a channel through it to the remote server.
+type sshLink struct {
+	client *tunnel.Client
+	setup  *sshSetup
+	http   *http.Client
+	url    string
+}
+
+func (l *sshLink) Close() error {
+	err := l.client.Close()
+	closeQuietly(l.setup)
+	return err
+}
+
+// dialSSH resolves the SSH flags and connects, bounded by --connect-timeout.
+func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags) (*sshLink, error) {
+	network, addr, err := r.remoteTarget()
+	if err != nil {
+		return nil, err
+	}
+	setup, err := f.resolve(e)
+	if err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, f.ConnectTimeout*time.Duration(1+len(setup.cfg.Jump)))
+	defer cancel()
+	c, err := tunnel.Dial(dctx, setup.cfg)
+	if err != nil {
+		closeQuietly(setup)
+		return nil, err
+	}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return c.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	host := addr
+	if network == "unix" {
+		host = "localhost"
+	}
+	return &sshLink{
+		client: c,
+		setup:  setup,
+		http:   &http.Client{Transport: tr},
+		url:    "http://" + host + r.Path,
+	}, nil
+}
+
+// newRPCClient makes the XML-RPC client for a URL, over hc when non-nil.
+func newRPCClient(url string, hc *http.Client, username, password string) (*rpc.Client, error) {
+	c, err := rpc.NewClient(rpc.ClientConfig{URL: url, Username: username, Password: password, HTTPClient: hc})
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return c, nil
+}

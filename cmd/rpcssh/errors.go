@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/tunnel"
+)
+
+var errNoTerminal = errors.New("no terminal to prompt on")
+
+// usageError is a mistake on the command line: exit 80.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+func (e *usageError) ExitCode() int { return exitUsage }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...)}
+}
+
+// hinted attaches what the user can do about an error found in cmd/.
+type hinted struct {
+	err   error
+	hints []string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+func withHint(err error, format string, a ...any) error {
+	return &hinted{err: err, hints: []string{fmt.Sprintf(format, a...)}}
+}
+
+// report prints err as one `rpcssh: error:` line followed by the hints
+// that apply, and returns the exit code.
+func report(e *env, err error) int {
+	e.errorLine("%s", err.Error())
+	for _, h := range hints(err) {
+		e.hintf("%s", h)
+	}
+	var coder interface{ ExitCode() int }
+	if errors.As(err, &coder) {
+		return coder.ExitCode()
+	}
+	var fault *rpc.Fault
+	if errors.As(err, &fault) {
+		return exitFault
+	}
+	return exitError
+}
+
+// hints maps the errors a user can act on to what to do next.
+func hints(err error) []string {
+	var out []string
+	var h *hinted
+	if errors.As(err, &h) {
+		out = append(out, h.hints...)
+	}
+	var unknown *tunnel.UnknownHostError
+	var changed *tunnel.HostKeyChangedError
+	var revoked *tunnel.RevokedHostKeyError
+	var missing *ssh.PassphraseMissingError
+	var httpErr *rpc.HTTPError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &unknown):
+		host, port := splitHostPortDefault(unknown.Host)
+		out = append(out,
+			fmt.Sprintf("the server's key is %s; check it with the host's owner, then add it with: ssh-keyscan -p %s %s >> ~/.ssh/known_hosts", unknown.Fingerprint(), port, host),
+			"or trust it on first use with --strict-host-key-checking accept-new")
+	case errors.As(err, &changed):
+		out = append(out,
+			fmt.Sprintf("someone may be intercepting the connection (man-in-the-middle); the host now offers %s", changed.Fingerprint()),
+			fmt.Sprintf("if the host was really reinstalled, remove the old key at %s:%d with: ssh-keygen -R '%s' -f %s", changed.File, changed.Line, knownhosts.Normalize(changed.Host), changed.File))
+	case errors.As(err, &revoked):
+		out = append(out, "the host's key is marked @revoked in known_hosts: do not connect; ask the host's owner")
+	case errors.As(err, &missing):
+		out = append(out, "the key is encrypted: set RPCSSH_PASSPHRASE, run on a terminal to be prompted, or load it with ssh-add")
+	case errors.Is(err, rpc.ErrUnauthorized):
+		out = append(out, "the XML-RPC server refused the password: check RPCSSH_PASSWORD (or --password-file) and --username")
+	case errors.As(err, &httpErr) && httpErr.StatusCode == 404:
+		out = append(out, "the server has no XML-RPC endpoint at that path: check --path (rpcssh serve answers on / and /RPC2)")
+	case errors.Is(err, tunnel.ErrRemoteRefused):
+		out = append(out, "nothing listens there on the remote host: is 'rpcssh serve' running, on that --port (or --socket)?")
+	case errors.Is(err, tunnel.ErrForwardProhibited):
+		out = append(out, "the SSH server does not allow this forward: check AllowTcpForwarding, AllowStreamLocalForwarding and PermitOpen in its sshd_config")
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		out = append(out, "the SSH server refused every key: check --key, the user (--user or user@host), and ssh-add -l for the agent's keys")
+	case errors.Is(err, context.DeadlineExceeded):
+		out = append(out, "it took too long: check the host and port, or raise --connect-timeout / --timeout")
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		out = append(out, "the SSH port is not reachable: check --host, --ssh-port and the instance's security group")
+	}
+	return out
+}
+
+func splitHostPortDefault(hostport string) (host, port string) {
+	h, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport, "22"
+	}
+	return h, p
+}

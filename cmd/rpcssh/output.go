@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// jsonValue turns a decoded XML-RPC value into what encoding/json prints
+// the way the README documents: base64 as base64 text, dateTime in RFC
+// 3339, nil as null.
+func jsonValue(v any) any {
+	switch t := v.(type) {
+	case []byte:
+		return base64.StdEncoding.EncodeToString(t)
+	case time.Time:
+		return t.Format(time.RFC3339Nano)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = jsonValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = jsonValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// printResult writes a call's result: in text mode a string (or base64
+// bytes) prints raw, anything else as indented JSON; in json mode it is
+// always JSON.
+func printResult(w io.Writer, v any, mode string) error {
+	if mode == "text" {
+		switch t := v.(type) {
+		case string:
+			_, err := fmt.Fprintln(w, t)
+			return err
+		case []byte, time.Time:
+			s := jsonValue(t).(string)
+			_, err := fmt.Fprintln(w, s)
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(jsonValue(v), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// writeOut writes a result to --out FILE: base64 bytes raw, a string as
+// is, anything else as JSON.
+func writeOut(path string, v any) error {
+	var data []byte
+	switch t := v.(type) {
+	case []byte:
+		data = t
+	case string:
+		data = []byte(t)
+	default:
+		b, err := json.MarshalIndent(jsonValue(v), "", "  ")
+		if err != nil {
+			return err
+		}
+		data = append(b, '\n')
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/rpcssh/rpcssh/rpc"
+)
+
+type serveCmd struct {
+	Host        string `default:"127.0.0.1" help:"Address to listen on; loopback only unless --public."`
+	Port        int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
+	Public      bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
+	MaxBodySize int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB."`
+	passwordFlags
+}
+
+func (c *serveCmd) Help() string {
+	return `Serves echo (uppercases its string, as the seed server did) and the system.*
+introspection and multicall methods, with HTTP Basic auth, on 127.0.0.1:8000
+by default. Reach it through SSH with 'rpcssh call' or 'rpcssh tunnel'.
+
+Examples:
+  RPCSSH_PASSWORD=s3cret rpcssh serve
+  rpcssh serve --password-file ~/.config/rpcssh/password --port 8001`
+}
+
+// isLoopback reports whether host names only loopback addresses.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *serveCmd) Run(ctx context.Context, e *env) error {
+	if c.Port < 0 || c.Port > 65535 {
+		return usageErrorf("--port %d: not 0-65535", c.Port)
+	}
+	if c.MaxBodySize < 1 {
+		return usageErrorf("--max-body-mib must be at least 1")
+	}
+	if !isLoopback(c.Host) && !c.Public {
+		return withHint(usageErrorf("refusing to listen on %q: not a loopback address", c.Host),
+			"the server is meant to be reached through SSH on 127.0.0.1; add --public if it must be reachable from the network")
+	}
+	password, err := c.password(e)
+	if err != nil {
+		return err
+	}
+	if password == "" {
+		return withHint(errors.New("no password set for the XML-RPC server"),
+			"export RPCSSH_PASSWORD=... (or use --password-file FILE) before 'rpcssh serve'")
+	}
+	srv := rpc.NewServer(rpc.ServerConfig{
+		Username: c.Username,
+		Password: password,
+		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20},
+		Logger:   slog.New(slog.NewTextHandler(e.stderr, nil)),
+	})
+	if err := registerBuiltins(srv); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(strings.Trim(c.Host, "[]"), strconv.Itoa(c.Port)))
+	if err != nil {
+		if strings.Contains(err.Error(), "address already in use") {
+			return withHint(fmt.Errorf("listen: %w", err), "another process uses port %d: stop it or pick another --port", c.Port)
+		}
+		return fmt.Errorf("listen: %w", err)
+	}
+	if c.Public {
+		e.warnf("listening on %s without SSH in front: Basic auth is sent in clear text over the network", l.Addr())
+	}
+	e.infof("serving XML-RPC on http://%s/RPC2 (user %q); Ctrl-C to stop", l.Addr(), c.Username)
+	if err := srv.Serve(ctx, l); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	e.infof("stopped")
+	return nil
+}
+
+// registerBuiltins adds the seed's echo: its string, uppercased.
+func registerBuiltins(srv *rpc.Server) error {
+	return srv.RegisterMethod(rpc.Method{
+		Name:       "echo",
+		Help:       "echo(msg) returns msg in upper case, as the seed server's echo did.",
+		Signatures: [][]string{{"string", "string"}},
+		Func:       strings.ToUpper,
+	})
+}

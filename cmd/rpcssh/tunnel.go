@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/rpcssh/rpcssh/tunnel"
+)
+
+type tunnelCmd struct {
+	sshFlags
+	remoteFlags
+	Local     string        `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
+	Keepalive time.Duration `default:"15s" help:"Interval of SSH keepalives; after 3 unanswered the link is redialled."`
+}
+
+func (c *tunnelCmd) Help() string {
+	return `Keeps a local port forwarded to the XML-RPC server on the remote host's
+loopback, through one SSH connection that is kept alive and redialled with
+backoff when it drops. Any XML-RPC client can then use the printed URL:
+
+  rpcssh tunnel --host ec2-ip --key ~/.ssh/id
+  python3 -c 'import xmlrpc.client as x; print(x.ServerProxy("http://user:PASS@127.0.0.1:8000/RPC2").echo("hi"))'`
+}
+
+func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
+	_, remote, err := c.remoteTarget()
+	if err != nil {
+		return err
+	}
+	if c.Keepalive <= 0 {
+		return usageErrorf("--keepalive must be positive")
+	}
+	lhost, _, err := net.SplitHostPort(c.Local)
+	if err != nil {
+		return usageErrorf("--local %q: want host:port, e.g. 127.0.0.1:8000", c.Local)
+	}
+	setup, err := c.resolve(e)
+	if err != nil {
+		return err
+	}
+	defer setup.Close()
+	cfg := setup.cfg
+	cfg.KeepaliveInterval = c.Keepalive
+
+	// Dial once first, so that a wrong key or host key fails now with its
+	// hint rather than on the first forwarded connection.
+	dctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout*time.Duration(1+len(cfg.Jump)))
+	first, err := tunnel.Dial(dctx, cfg)
+	cancel()
+	if err != nil {
+		return err
+	}
+	first.Close()
+
+	l, err := net.Listen("tcp", c.Local)
+	if err != nil {
+		return withHint(fmt.Errorf("listen %s: %w", c.Local, err), "pick a free local port with --local 127.0.0.1:PORT")
+	}
+	if !isLoopback(lhost) {
+		e.warnf("listening on %s: other machines can reach the forwarded server", l.Addr())
+	}
+	target := remote // host:port, or an absolute path that Forward opens with streamlocal
+	rd := tunnel.NewRedialer(tunnel.RedialConfig{
+		Config:     cfg,
+		MinBackoff: 500 * time.Millisecond,
+		MaxBackoff: 30 * time.Second,
+		OnEvent:    func(ev tunnel.Event) { e.infof("%s", describeEvent(ev)) },
+	})
+	defer rd.Close()
+	u := url.URL{Scheme: "http", Host: l.Addr().String(), Path: c.Path}
+	e.infof("forwarding %s to %s on %s; Ctrl-C to stop", u.String(), target, cfg.Addr)
+	fmt.Fprintln(e.stdout, u.String())
+	err = rd.Forward(ctx, l, target)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	e.infof("stopped")
+	return nil
+}
+
+// describeEvent words the tunnel's link changes for the person watching.
+func describeEvent(ev tunnel.Event) string {
+	switch ev.Kind {
+	case tunnel.EventConnected:
+		return "SSH link up"
+	case tunnel.EventDisconnected:
+		return fmt.Sprintf("SSH link lost: %v", ev.Err)
+	case tunnel.EventRetrying:
+		return fmt.Sprintf("reconnect attempt %d failed: %v; retrying in %s", ev.Attempt, ev.Err, ev.Delay.Round(100*time.Millisecond))
+	case tunnel.EventFailed:
+		return fmt.Sprintf("reconnect failed for good: %v", ev.Err)
+	case tunnel.EventForwardError:
+		return fmt.Sprintf("could not forward a connection: %v", ev.Err)
+	}
+	return ev.Kind.String()
+}
