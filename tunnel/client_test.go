@@ -203,3 +203,7 @@ func TestDialNoHostKeyCheck(t *testing.T) {
 }
 
 func net6Listen() (net.Listener, error) { return net.Listen("tcp", "[::1]:0") }
+
+// goroutineBase returns the goroutine count to compare against after a test
+// has closed what it opened.
+func goroutineBase() int { return runtime.NumGoroutine() }

@@ -1,0 +1,244 @@
+package tunnel_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
+)
+
+// startForward runs c.Forward on a fresh loopback listener and returns its
+// address and a channel with Forward's result.
+func startForward(t *testing.T, ctx context.Context, c *tunnel.Client, remote string) (string, <-chan error) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan error, 1)
+	go func() { res <- c.Forward(ctx, l, remote) }()
+	return l.Addr().String(), res
+}
+
+func waitErr(t *testing.T, ch <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not return within 10s", what)
+		return nil
+	}
+}
+
+func TestForwardConcurrentHalfClose(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	echo := echoAddr(t, "tcp", "127.0.0.1:0")
+	base := goroutineBase()
+	c, err := tunnel.Dial(testCtx(t), p.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	local, res := startForward(t, ctx, c, echo)
+
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := make([]byte, 1000+i*3000) // up to ~120 KB: beyond one channel window packet
+			_, _ = rand.Read(msg)
+			conn, err := net.Dial("tcp", local)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+			go func() {
+				_, _ = conn.Write(msg)
+				_ = conn.(*net.TCPConn).CloseWrite() // half-close: the echo must still come back
+			}()
+			got, err := io.ReadAll(conn)
+			if err != nil {
+				errs <- fmt.Errorf("conn %d: read: %w", i, err)
+				return
+			}
+			if !bytes.Equal(got, msg) {
+				errs <- fmt.Errorf("conn %d: echoed %d bytes, want %d identical", i, len(got), len(msg))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	cancel()
+	if err := waitErr(t, res, "Forward after cancel"); err != nil {
+		t.Errorf("Forward after cancel = %v, want nil", err)
+	}
+	if _, err := net.Dial("tcp", local); err == nil {
+		t.Errorf("listener still accepts after Forward returned")
+	}
+	c.Close()
+	goroutinesSettle(t, base)
+}
+
+func TestDialContextErrors(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	denied := newInProc(t, tunneltest.Config{DenyForwarding: true})
+	c := dialOK(t, p.config())
+	cd := dialOK(t, denied.config())
+	dir := t.TempDir()
+	noPerm := filepath.Join(dir, "private.sock")
+	echoAddr(t, "unix", noPerm)
+	if err := os.Chmod(dir, 0o000); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	_, statErr := os.Stat(noPerm) // root ignores the mode
+
+	tests := []struct {
+		name     string
+		c        *tunnel.Client
+		network  string
+		addr     string
+		want     error
+		wantText string
+		skip     bool
+	}{
+		{"closed port", c, "tcp", refusedAddr(t), tunnel.ErrRemoteRefused, "Connection refused", false},
+		{"prohibited tcp", cd, "tcp", echoAddr(t, "tcp", "127.0.0.1:0"), tunnel.ErrForwardProhibited, "administratively prohibited", false},
+		{"prohibited unix", cd, "unix", "/tmp/x.sock", tunnel.ErrForwardProhibited, "administratively prohibited", false},
+		{"socket missing", c, "unix", filepath.Join(t.TempDir(), "missing.sock"), fs.ErrNotExist, "No such file or directory", false},
+		{"socket not permitted", c, "unix", noPerm, fs.ErrPermission, "Permission denied", statErr == nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("running as root: file modes do not stop us")
+			}
+			_, err := tt.c.DialContext(testCtx(t), tt.network, tt.addr)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("DialContext(%s, %s) error = %v, want errors.Is %v", tt.network, tt.addr, err, tt.want)
+			}
+			var oe *tunnel.OpenError
+			if !errors.As(err, &oe) {
+				t.Fatalf("error %T is not *tunnel.OpenError", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) || !strings.Contains(err.Error(), tt.addr) {
+				t.Errorf("error %q, want it to contain %q and %q", err, tt.wantText, tt.addr)
+			}
+		})
+	}
+}
+
+// refusedAddr returns a loopback address with nothing listening.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestDialContextUnixSocket(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	c := dialOK(t, p.config())
+	sock := echoAddr(t, "unix", filepath.Join(t.TempDir(), "echo.sock"))
+	conn, err := c.DialContext(testCtx(t), "unix", sock)
+	if err != nil {
+		t.Fatalf("DialContext(unix) error = %v", err)
+	}
+	defer conn.Close()
+	roundTrip(t, conn, "through direct-streamlocal")
+
+	// Forward with an absolute path as remote uses the socket too.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	local, res := startForward(t, ctx, c, sock)
+	lc, err := net.Dial("tcp", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	roundTrip(t, lc, "forwarded to a unix socket")
+	cancel()
+	if err := waitErr(t, res, "Forward"); err != nil {
+		t.Errorf("Forward = %v, want nil", err)
+	}
+}
+
+func TestDialContextUnsupportedNetwork(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	c := dialOK(t, p.config())
+	for _, tt := range []struct{ network, addr string }{{"udp", "127.0.0.1:53"}, {"tcp", "no-port"}} {
+		if _, err := c.DialContext(testCtx(t), tt.network, tt.addr); err == nil {
+			t.Errorf("DialContext(%s, %s) error = nil, want an error", tt.network, tt.addr)
+		}
+	}
+}
+
+func TestForwardEndsWhenClientCloses(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	c, err := tunnel.Dial(testCtx(t), p.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := echoAddr(t, "tcp", "127.0.0.1:0")
+	local, res := startForward(t, context.Background(), c, echo)
+	lc, err := net.Dial("tcp", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if _, err := lc.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	_ = lc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(lc, buf); err != nil {
+		t.Fatalf("read echo: %v", err)
+	}
+	c.Close()
+	if err := waitErr(t, res, "Forward after Close"); !errors.Is(err, tunnel.ErrClosed) {
+		t.Errorf("Forward after Close = %v, want ErrClosed", err)
+	}
+	// The open forwarded connection was cut.
+	if _, err := io.ReadAll(lc); err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
+		t.Errorf("read after Close: %v", err)
+	}
+	if _, err := c.DialContext(testCtx(t), "tcp", echo); !errors.Is(err, tunnel.ErrClosed) {
+		t.Errorf("DialContext after Close = %v, want ErrClosed", err)
+	}
+	// Forward on a closed client returns at once.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Forward(context.Background(), l, echo); !errors.Is(err, tunnel.ErrClosed) {
+		t.Errorf("Forward on closed client = %v, want ErrClosed", err)
+	}
+}
+
+func isReset(err error) bool { return strings.Contains(err.Error(), "reset") }
