@@ -93,7 +93,8 @@ type Event struct {
 // Errors that retrying cannot fix are permanent and returned at once rather
 // than retried: an unknown, changed or revoked host key (*UnknownHostError,
 // *HostKeyChangedError, *RevokedHostKeyError), ErrNoHostKeyCheck, refused
-// authentication ("ssh: unable to authenticate"), an encrypted key without
+// authentication ("ssh: unable to authenticate", or sshd's "Too many
+// authentication failures" disconnect after MaxAuthTries), an encrypted key without
 // its passphrase (*ssh.PassphraseMissingError), no common algorithm
 // (*ssh.AlgorithmNegotiationError) and an unusable Config address. All other
 // dial errors (refused or reset TCP connections, timeouts, a server that
@@ -366,6 +367,8 @@ func permanent(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "ssh: unable to authenticate") ||
+		strings.Contains(msg, "Too many authentication failures") || // OpenSSH's MaxAuthTries disconnect
+		strings.Contains(msg, "ssh: disconnect, reason 14:") || // no more auth methods available
 		strings.Contains(msg, "tunnel: no address") ||
 		strings.Contains(msg, "tunnel: bad address")
 }

@@ -19,23 +19,33 @@ import (
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
-// sshdClientConfig returns a Config that logs in to s with its client key and
-// verifies it against a known_hosts file holding all its host keys.
+// sshdClientConfig returns a Config that logs in to s with its client key
+// (unless it is encrypted: then Auth is left to the test) and verifies it
+// against a known_hosts file holding all its host keys.
 func sshdClientConfig(t *testing.T, s *tunneltest.SSHD) tunnel.Config {
 	t.Helper()
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	if err := s.WriteKnownHosts(kh, false); err != nil {
 		t.Fatal(err)
 	}
-	return tunnel.Config{
+	cfg := tunnel.Config{
 		Addr:            s.Addr(),
 		User:            s.User,
-		Auth:            []ssh.AuthMethod{ssh.PublicKeys(parseKey(t, s.ClientKeyPath))},
 		KnownHostsFiles: []string{kh},
 	}
+	signer, err := tunnel.LoadKey(s.ClientKeyPath, nil)
+	var missing *ssh.PassphraseMissingError
+	switch {
+	case errors.As(err, &missing):
+	case err != nil:
+		t.Fatal(err)
+	default:
+		cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(signer)}
+	}
+	return cfg
 }
 
-func parseKey(t *testing.T, path string) ssh.Signer {
+func parseKeyFile(t *testing.T, path string) ssh.Signer {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -48,19 +58,19 @@ func parseKey(t *testing.T, path string) ssh.Signer {
 	return signer
 }
 
-// startEcho runs a TCP echo server on 127.0.0.1:0 for the test.
-func startEcho(t *testing.T) string {
+// startEchoServer runs a TCP echo server on 127.0.0.1:0 for the test.
+func startEchoServer(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveEcho(t, l)
+	serveEchoOn(t, l)
 	return l.Addr().String()
 }
 
-// serveEcho echoes every connection accepted on l until the test ends.
-func serveEcho(t *testing.T, l net.Listener) {
+// serveEchoOn echoes every connection accepted on l until the test ends.
+func serveEchoOn(t *testing.T, l net.Listener) {
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		l.Close()
@@ -84,8 +94,8 @@ func serveEcho(t *testing.T, l net.Listener) {
 	}()
 }
 
-// echoOnce writes msg on conn and checks it comes back, within 10 s.
-func echoOnce(t *testing.T, conn net.Conn, msg string) {
+// echoRoundTrip writes msg on conn and checks it comes back, within 10 s.
+func echoRoundTrip(t *testing.T, conn net.Conn, msg string) {
 	t.Helper()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := conn.Write([]byte(msg)); err != nil {
@@ -100,19 +110,19 @@ func echoOnce(t *testing.T, conn net.Conn, msg string) {
 	}
 }
 
-// events records Redialer events for assertions.
-type events struct {
+// eventLog records Redialer events for assertions.
+type eventLog struct {
 	mu  sync.Mutex
 	all []tunnel.Event
 }
 
-func (e *events) add(ev tunnel.Event) {
+func (e *eventLog) add(ev tunnel.Event) {
 	e.mu.Lock()
 	e.all = append(e.all, ev)
 	e.mu.Unlock()
 }
 
-func (e *events) kinds(k tunnel.EventKind) []tunnel.Event {
+func (e *eventLog) kinds(k tunnel.EventKind) []tunnel.Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []tunnel.Event
@@ -151,7 +161,7 @@ func refusingAddr(t *testing.T) string {
 }
 
 func TestRedialerBacksOffOnTransientErrors(t *testing.T) {
-	var ev events
+	var ev eventLog
 	r := tunnel.NewRedialer(tunnel.RedialConfig{
 		Config: tunnel.Config{
 			Addr:            refusingAddr(t),
@@ -221,7 +231,7 @@ func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
 	if err := os.WriteFile(emptyKH, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	otherKey := parseKey(t, filepath.Join(s.Dir, "ssh_host_ed25519_key")) // not authorized
+	otherKey := parseKeyFile(t, filepath.Join(s.Dir, "ssh_host_ed25519_key")) // not authorized
 
 	tests := []struct {
 		name   string
@@ -237,7 +247,7 @@ func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := base
 			tt.mutate(&cfg)
-			var ev events
+			var ev eventLog
 			r := tunnel.NewRedialer(tunnel.RedialConfig{Config: cfg, MinBackoff: 10 * time.Millisecond, OnEvent: ev.add})
 			t.Cleanup(func() { r.Close() })
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -258,7 +268,7 @@ func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
 
 func TestRedialerSharesOneDial(t *testing.T) {
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	echo := startEcho(t)
+	echo := startEchoServer(t)
 	cfg := sshdClientConfig(t, s)
 	var dials atomic.Int32
 	cfg.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -287,7 +297,7 @@ func TestRedialerSharesOneDial(t *testing.T) {
 	for i := range n {
 		select {
 		case c := <-conns:
-			echoOnce(t, c, "shared")
+			echoRoundTrip(t, c, "shared")
 			c.Close()
 		case err := <-errs:
 			t.Fatalf("DialContext %d: %v", i, err)
@@ -300,7 +310,7 @@ func TestRedialerSharesOneDial(t *testing.T) {
 
 func TestRedialerForwardEnds(t *testing.T) {
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	echo := startEcho(t)
+	echo := startEchoServer(t)
 	emptyKH := filepath.Join(t.TempDir(), "known_hosts")
 	unknown := sshdClientConfig(t, s)
 	unknown.KnownHostsFiles = []string{emptyKH}
@@ -346,7 +356,7 @@ func TestRedialerForwardEnds(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				echoOnce(t, conn, "up")
+				echoRoundTrip(t, conn, "up")
 				defer conn.Close()
 			}
 			tt.end(r, cancel, l)

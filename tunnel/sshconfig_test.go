@@ -10,8 +10,8 @@ import (
 	"github.com/rpcssh/rpcssh/tunnel"
 )
 
-// writeFiles writes name -> content under dir, creating parents.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+// writeConfigFiles writes name -> content under dir, creating parents.
+func writeConfigFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, name)
@@ -71,7 +71,7 @@ Host *
 func TestSSHConfigLookup(t *testing.T) {
 	dir := t.TempDir()
 	home := "/home/alice"
-	writeFiles(t, dir, map[string]string{
+	writeConfigFiles(t, dir, map[string]string{
 		"config": realisticConfig,
 		"config.d/10-work": "Host work\n  HostName work.example.com\n  User worker\n" +
 			"Host included-jump\n  ProxyJump a,b,c\n",
@@ -286,7 +286,7 @@ func TestSSHConfigSyntax(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"config": tt.config})
+			writeConfigFiles(t, dir, map[string]string{"config": tt.config})
 			cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
 			if err != nil {
 				t.Fatalf("ReadSSHConfig error = %v", err)
@@ -328,7 +328,7 @@ func TestReadSSHConfigUnreadable(t *testing.T) {
 func TestSSHConfigInclude(t *testing.T) {
 	t.Run("inside host block only applies there", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{
+		writeConfigFiles(t, dir, map[string]string{
 			"config":  "Host a\n  Include inc\nHost *\n  User star\n",
 			"inc":     "User fromInclude\nHost *\nPort 11\n",
 			"ignored": "User never\n",
@@ -347,7 +347,7 @@ func TestSSHConfigInclude(t *testing.T) {
 	t.Run("absolute and tilde", func(t *testing.T) {
 		dir := t.TempDir()
 		home := filepath.Join(dir, "home")
-		writeFiles(t, dir, map[string]string{
+		writeConfigFiles(t, dir, map[string]string{
 			"config":              "Include " + filepath.Join(dir, "abs.conf") + " ~/.ssh/extra\n",
 			"abs.conf":            "Port 5\n",
 			"home/.ssh/extra":     "User tilde\n",
@@ -372,7 +372,7 @@ func TestSSHConfigInclude(t *testing.T) {
 	})
 	t.Run("recursion is bounded", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{"config": "Include config\nUser loop\n"})
+		writeConfigFiles(t, dir, map[string]string{"config": "Include config\nUser loop\n"})
 		cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
 		if err != nil {
 			t.Fatal(err)
@@ -384,7 +384,7 @@ func TestSSHConfigInclude(t *testing.T) {
 	})
 	t.Run("glob with no match is fine", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{"config": "Include conf.d/*.conf\nUser u\n"})
+		writeConfigFiles(t, dir, map[string]string{"config": "Include conf.d/*.conf\nUser u\n"})
 		cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
 		if err != nil {
 			t.Fatal(err)

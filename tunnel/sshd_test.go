@@ -27,7 +27,7 @@ import (
 // skip under -short and where sshd is not installed.
 
 // dial connects with cfg (bounded) and closes the client when the test ends.
-func dial(t *testing.T, cfg tunnel.Config) *tunnel.Client {
+func sshdDial(t *testing.T, cfg tunnel.Config) *tunnel.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -40,7 +40,7 @@ func dial(t *testing.T, cfg tunnel.Config) *tunnel.Client {
 }
 
 // dialErr dials cfg expecting an error, and returns it.
-func dialErr(t *testing.T, cfg tunnel.Config) error {
+func sshdDialErr(t *testing.T, cfg tunnel.Config) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -64,13 +64,13 @@ func echoThrough(t *testing.T, c interface {
 		t.Fatalf("DialContext(%s %s): %v", network, addr, err)
 	}
 	defer conn.Close()
-	echoOnce(t, conn, "ping through sshd")
+	echoRoundTrip(t, conn, "ping through sshd")
 }
 
 func TestSSHDKeyAuthForwards(t *testing.T) {
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	c := dial(t, sshdClientConfig(t, s))
-	echo := startEcho(t)
+	c := sshdDial(t, sshdClientConfig(t, s))
+	echo := startEchoServer(t)
 	for i := range 3 { // many channels over one connection
 		echoThrough(t, c, "tcp", echo)
 		_ = i
@@ -78,6 +78,112 @@ func TestSSHDKeyAuthForwards(t *testing.T) {
 	if !strings.Contains(s.Log(), "Accepted publickey for "+s.User) {
 		t.Errorf("sshd log lacks the publickey login:\n%s", s.Log())
 	}
+}
+
+func TestSSHDEncryptedKey(t *testing.T) {
+	const pass = "correct horse battery"
+	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{ClientKeyPassphrase: pass})
+
+	_, err := tunnel.LoadKey(s.ClientKeyPath, nil)
+	var missing *ssh.PassphraseMissingError
+	if !errors.As(err, &missing) {
+		t.Fatalf("LoadKey(encrypted, nil) = %v, want *ssh.PassphraseMissingError", err)
+	}
+	if _, err := tunnel.LoadKey(s.ClientKeyPath, []byte("wrong")); err == nil || errors.As(err, &missing) {
+		t.Fatalf("LoadKey(encrypted, wrong) = %v, want a decryption error", err)
+	}
+	signer, err := tunnel.LoadKey(s.ClientKeyPath, []byte(pass))
+	if err != nil {
+		t.Fatalf("LoadKey(encrypted, right): %v", err)
+	}
+	cfg := sshdClientConfig(t, s)
+	cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(signer)}
+	c := sshdDial(t, cfg)
+	echoThrough(t, c, "tcp", startEchoServer(t))
+}
+
+// startOpenSSHAgent runs OpenSSH's ssh-agent on a socket in a temp dir, loaded with
+// keys (added with ssh-add, in order), until the test ends.
+func startOpenSSHAgent(t *testing.T, keys []string) string {
+	t.Helper()
+	if _, err := exec.LookPath("ssh-agent"); err != nil {
+		t.Skip("ssh-agent not installed")
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	cmd := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	waitUntil(t, func() bool { _, err := os.Stat(sock); return err == nil }, "ssh-agent socket")
+	add := exec.Command("ssh-add", keys...)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v\n%s", err, out)
+	}
+	return sock
+}
+
+func TestSSHDAgentFilteredToChosenKey(t *testing.T) {
+	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{MaxAuthTries: 3})
+	dir := t.TempDir()
+	var keys []string
+	for i := range 9 { // nine keys the server does not know, then the right one
+		p := filepath.Join(dir, "id_other"+strconv.Itoa(i))
+		if _, err := tunneltest.GenerateKey(p, "ed25519", ""); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, p)
+	}
+	keys = append(keys, s.ClientKeyPath)
+	sock := startOpenSSHAgent(t, keys)
+
+	t.Run("all agent keys exhaust MaxAuthTries", func(t *testing.T) {
+		signers, closer, err := tunnel.AgentSigners(sock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closer.Close()
+		if len(signers) != 10 {
+			t.Fatalf("agent holds %d keys, want 10", len(signers))
+		}
+		cfg := sshdClientConfig(t, s)
+		cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(signers...)}
+		err = sshdDialErr(t, cfg)
+		if !strings.Contains(err.Error(), "Too many authentication failures") {
+			t.Errorf("Dial with 10 agent keys = %v, want sshd's \"Too many authentication failures\"", err)
+		}
+
+		// A Redialer gives up at once: retrying cannot fix it.
+		var ev eventLog
+		r := tunnel.NewRedialer(tunnel.RedialConfig{Config: cfg, MinBackoff: 10 * time.Millisecond, OnEvent: ev.add})
+		defer r.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if _, err := r.DialContext(ctx, "tcp", "127.0.0.1:1"); err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Redialer.DialContext = %v, want the auth failure", err)
+		}
+		if n := len(ev.kinds(tunnel.EventRetrying)); n != 0 {
+			t.Errorf("Redialer retried %d times after too many authentication failures, want 0", n)
+		}
+	})
+	t.Run("filtered to the chosen key", func(t *testing.T) {
+		signers, closer, err := tunnel.AgentSigners(sock, []ssh.PublicKey{s.ClientKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closer.Close()
+		if len(signers) != 1 {
+			t.Fatalf("filtered agent signers = %d, want 1", len(signers))
+		}
+		cfg := sshdClientConfig(t, s)
+		cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(signers...)}
+		c := sshdDial(t, cfg)
+		echoThrough(t, c, "tcp", startEchoServer(t))
+	})
 }
 
 func TestSSHDEd25519KnownHostsAgainstThreeHostKeys(t *testing.T) {
@@ -93,8 +199,8 @@ func TestSSHDEd25519KnownHostsAgainstThreeHostKeys(t *testing.T) {
 	}
 	cfg := sshdClientConfig(t, s)
 	cfg.KnownHostsFiles = []string{kh}
-	c := dial(t, cfg)
-	echoThrough(t, c, "tcp", startEcho(t))
+	c := sshdDial(t, cfg)
+	echoThrough(t, c, "tcp", startEchoServer(t))
 }
 
 func TestSSHDUnknownHost(t *testing.T) {
@@ -106,7 +212,7 @@ func TestSSHDUnknownHost(t *testing.T) {
 	}
 	cfg := sshdClientConfig(t, s)
 	cfg.KnownHostsFiles = []string{kh, filepath.Join(t.TempDir(), "missing")}
-	err := dialErr(t, cfg)
+	err := sshdDialErr(t, cfg)
 	var ue *tunnel.UnknownHostError
 	if !errors.As(err, &ue) {
 		t.Fatalf("Dial error = %v (%T), want *UnknownHostError", err, err)
@@ -138,7 +244,7 @@ func TestSSHDChangedHostKey(t *testing.T) {
 		cfg := sshdClientConfig(t, s)
 		cfg.KnownHostsFiles = []string{kh}
 		cfg.AcceptNew = acceptNew // never overrides a changed key
-		err := dialErr(t, cfg)
+		err := sshdDialErr(t, cfg)
 		var ce *tunnel.HostKeyChangedError
 		if !errors.As(err, &ce) {
 			t.Fatalf("AcceptNew=%v: Dial error = %v (%T), want *HostKeyChangedError", acceptNew, err, err)
@@ -167,8 +273,8 @@ func TestSSHDHashedKnownHosts(t *testing.T) {
 	}
 	cfg := sshdClientConfig(t, s)
 	cfg.KnownHostsFiles = []string{kh}
-	c := dial(t, cfg)
-	echoThrough(t, c, "tcp", startEcho(t))
+	c := sshdDial(t, cfg)
+	echoThrough(t, c, "tcp", startEchoServer(t))
 }
 
 func TestSSHDAcceptNewWritesLineOpenSSHFinds(t *testing.T) {
@@ -177,7 +283,7 @@ func TestSSHDAcceptNewWritesLineOpenSSHFinds(t *testing.T) {
 	cfg := sshdClientConfig(t, s)
 	cfg.KnownHostsFiles = []string{kh}
 	cfg.AcceptNew = true
-	dial(t, cfg).Close()
+	sshdDial(t, cfg).Close()
 
 	out, err := exec.Command("ssh-keygen", "-F", "["+s.Host()+"]:"+strconv.Itoa(s.Port()), "-f", kh).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ssh-ed25519") {
@@ -189,7 +295,7 @@ func TestSSHDAcceptNewWritesLineOpenSSHFinds(t *testing.T) {
 	// Now known: a strict dial succeeds without writing more.
 	cfg.AcceptNew = false
 	before, _ := os.ReadFile(kh)
-	dial(t, cfg)
+	sshdDial(t, cfg)
 	if after, _ := os.ReadFile(kh); string(after) != string(before) {
 		t.Errorf("known_hosts changed on a second dial:\n%s\nthen\n%s", before, after)
 	}
@@ -198,7 +304,7 @@ func TestSSHDAcceptNewWritesLineOpenSSHFinds(t *testing.T) {
 func TestSSHDJump(t *testing.T) {
 	bastion := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{LogLevel: "DEBUG1"})
 	target := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	echo := startEcho(t)
+	echo := startEchoServer(t)
 
 	hop := sshdClientConfig(t, bastion)
 	cfg := sshdClientConfig(t, target)
@@ -209,7 +315,7 @@ func TestSSHDJump(t *testing.T) {
 		return d.DialContext(ctx, network, addr)
 	}
 	cfg.Jump = []tunnel.Config{hop}
-	c := dial(t, cfg)
+	c := sshdDial(t, cfg)
 	echoThrough(t, c, "tcp", echo)
 
 	if len(dialled) != 1 || dialled[0] != bastion.Addr() {
@@ -225,7 +331,7 @@ func TestSSHDJump(t *testing.T) {
 		badHop.KnownHostsFiles = []string{filepath.Join(t.TempDir(), "empty")}
 		bad.Jump = []tunnel.Config{badHop}
 		bad.NetDial = nil
-		err := dialErr(t, bad)
+		err := sshdDialErr(t, bad)
 		var ue *tunnel.UnknownHostError
 		if !errors.As(err, &ue) || ue.Host != bastion.Addr() {
 			t.Errorf("Dial with unknown bastion = %v, want *UnknownHostError for %s", err, bastion.Addr())
@@ -243,7 +349,7 @@ func TestSSHDForwardRefusals(t *testing.T) {
 		l.Close()
 		return addr
 	}()
-	echo := startEcho(t)
+	echo := startEchoServer(t)
 	tests := []struct {
 		name string
 		cfg  tunneltest.SSHDConfig
@@ -257,7 +363,7 @@ func TestSSHDForwardRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tunneltest.StartSSHD(t, tt.cfg)
-			c := dial(t, sshdClientConfig(t, s))
+			c := sshdDial(t, sshdClientConfig(t, s))
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			conn, err := c.DialContext(ctx, "tcp", tt.addr)
@@ -303,7 +409,7 @@ func serveHTTPUnix(t *testing.T, dir string) string {
 func TestSSHDUnixSocket(t *testing.T) {
 	sock := serveHTTPUnix(t, t.TempDir())
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	c := dial(t, sshdClientConfig(t, s))
+	c := sshdDial(t, sshdClientConfig(t, s))
 
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -357,7 +463,7 @@ func TestSSHDUnixSocket(t *testing.T) {
 	})
 	t.Run("AllowStreamLocalForwarding no", func(t *testing.T) {
 		s2 := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{AllowStreamLocalForwarding: "no"})
-		c2 := dial(t, sshdClientConfig(t, s2))
+		c2 := sshdDial(t, sshdClientConfig(t, s2))
 		conn, err := c2.DialContext(ctx, "unix", sock)
 		if err == nil {
 			conn.Close()
@@ -378,8 +484,8 @@ func TestSSHDStoppedPeerDetectedByKeepalive(t *testing.T) {
 	cfg := sshdClientConfig(t, s)
 	cfg.KeepaliveInterval = 200 * time.Millisecond
 	cfg.KeepaliveMax = 3
-	c := dial(t, cfg)
-	echo := startEcho(t)
+	c := sshdDial(t, cfg)
+	echo := startEchoServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	conn, err := c.DialContext(ctx, "tcp", echo)
@@ -387,7 +493,7 @@ func TestSSHDStoppedPeerDetectedByKeepalive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	echoOnce(t, conn, "before")
+	echoRoundTrip(t, conn, "before")
 
 	if err := s.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -430,7 +536,7 @@ func TestSSHDStoppedPeerDetectedByKeepalive(t *testing.T) {
 
 func TestSSHDKilledWaitReturns(t *testing.T) {
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	c := dial(t, sshdClientConfig(t, s)) // default keepalive: the TCP close alone must be seen
+	c := sshdDial(t, sshdClientConfig(t, s)) // default keepalive: the TCP close alone must be seen
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- c.Wait() }()
 	select {
@@ -457,8 +563,8 @@ func TestSSHDKilledWaitReturns(t *testing.T) {
 
 func TestSSHDRedialerReconnectsAfterRestart(t *testing.T) {
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
-	echo := startEcho(t)
-	var ev events
+	echo := startEchoServer(t)
+	var ev eventLog
 	r := tunnel.NewRedialer(tunnel.RedialConfig{
 		Config:     sshdClientConfig(t, s),
 		MinBackoff: 20 * time.Millisecond,
@@ -489,7 +595,7 @@ func TestSSHDRedialerReconnectsAfterRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		echoOnce(t, conn, msg)
+		echoRoundTrip(t, conn, msg)
 	}
 	viaForward("first link")
 	echoThrough(t, r, "tcp", echo)
@@ -498,12 +604,12 @@ func TestSSHDRedialerReconnectsAfterRestart(t *testing.T) {
 	if err := s.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return len(ev.kinds(tunnel.EventDisconnected)) > 0 }, "a Disconnected event")
+	waitUntil(t, func() bool { return len(ev.kinds(tunnel.EventDisconnected)) > 0 }, "a Disconnected event")
 	viaForward("second link")
 
 	// Down for a while: a connection accepted meanwhile waits for the redial.
 	s.Stop()
-	waitFor(t, func() bool { return len(ev.kinds(tunnel.EventDisconnected)) > 1 }, "a second Disconnected event")
+	waitUntil(t, func() bool { return len(ev.kinds(tunnel.EventDisconnected)) > 1 }, "a second Disconnected event")
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -520,7 +626,7 @@ func TestSSHDRedialerReconnectsAfterRestart(t *testing.T) {
 			t.Errorf("echo across the outage = %q, %v, want third", buf, err)
 		}
 	}()
-	waitFor(t, func() bool { return len(ev.kinds(tunnel.EventRetrying)) > 0 }, "a Retrying event")
+	waitUntil(t, func() bool { return len(ev.kinds(tunnel.EventRetrying)) > 0 }, "a Retrying event")
 	if err := s.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -534,8 +640,8 @@ func TestSSHDRedialerReconnectsAfterRestart(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, cond func() bool, what string) {
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -555,7 +661,7 @@ func TestSSHDIPv6(t *testing.T) {
 	if err != nil {
 		t.Skip("no IPv6 loopback")
 	}
-	serveEcho(t, l)
-	c := dial(t, sshdClientConfig(t, s))
+	serveEchoOn(t, l)
+	c := sshdDial(t, sshdClientConfig(t, s))
 	echoThrough(t, c, "tcp", l.Addr().String())
 }

@@ -339,7 +339,8 @@ func (s *SSHD) Authorize(key ssh.PublicKey) error {
 
 // GenerateKey creates a key pair with ssh-keygen at path (and path+".pub")
 // in OpenSSH's format: keyType "ed25519", "ecdsa" or "rsa", encrypted when
-// passphrase is not empty. The key is not authorized; see Authorize.
+// passphrase is not empty (with few bcrypt KDF rounds, to keep tests quick).
+// The key is not authorized; see Authorize.
 func GenerateKey(path, keyType, passphrase string) (ssh.PublicKey, error) {
 	return generateKey(path, keyType, passphrase)
 }
@@ -348,6 +349,9 @@ func generateKey(path, keyType, passphrase string) (ssh.PublicKey, error) {
 	args := []string{"-q", "-t", keyType, "-N", passphrase, "-C", "rpcssh-test", "-f", path}
 	if keyType == "rsa" {
 		args = append(args, "-b", "2048") // quicker than the 3072 default
+	}
+	if passphrase != "" {
+		args = append(args, "-a", "2") // few KDF rounds: tests decrypt it often
 	}
 	if out, err := exec.Command("ssh-keygen", args...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("tunneltest: ssh-keygen -t %s: %v: %s", keyType, err, bytes.TrimSpace(out))
