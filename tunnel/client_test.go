@@ -31,7 +31,7 @@ type inProc struct {
 
 // newInProc starts a tunneltest server that accepts a fresh user key and
 // writes a known_hosts with its ed25519 key.
-func newInProc(t *testing.T, cfg tunneltest.Config) *inProc {
+func newInProc(t testing.TB, cfg tunneltest.Config) *inProc {
 	t.Helper()
 	user := genSigner(t)
 	cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, user.PublicKey())
