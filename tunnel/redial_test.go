@@ -303,8 +303,23 @@ func TestRedialerSharesOneDial(t *testing.T) {
 			t.Fatalf("DialContext %d: %v", i, err)
 		}
 	}
+	// Bad arguments fail without costing the shared link.
+	for _, bad := range [][2]string{{"udp", echo}, {"tcp", "no-port"}} {
+		if c, err := r.DialContext(context.Background(), bad[0], bad[1]); err == nil {
+			c.Close()
+			t.Errorf("DialContext(%s, %s) succeeded, want an error", bad[0], bad[1])
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := r.DialContext(ctx, "tcp", echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoRoundTrip(t, c, "still shared")
+	c.Close()
 	if got := dials.Load(); got != 1 {
-		t.Errorf("SSH dials = %d for %d concurrent callers, want 1", got, n)
+		t.Errorf("SSH dials = %d for %d concurrent callers and bad calls, want 1", got, n)
 	}
 }
 
