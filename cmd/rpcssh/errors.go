@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"strings"
 
@@ -70,6 +71,7 @@ func hints(err error) []string {
 	var missing *ssh.PassphraseMissingError
 	var httpErr *rpc.HTTPError
 	var opErr *net.OpError
+	var openErr *tunnel.OpenError
 	switch {
 	case errors.As(err, &unknown):
 		host, port := splitHostPortDefault(unknown.Host)
@@ -88,6 +90,12 @@ func hints(err error) []string {
 		out = append(out, "the XML-RPC server refused the password: check RPCSSH_PASSWORD (or --password-file) and --username")
 	case errors.As(err, &httpErr) && httpErr.StatusCode == 404:
 		out = append(out, "the server has no XML-RPC endpoint at that path: check --path (rpcssh serve answers on / and /RPC2)")
+	case errors.As(err, &openErr) && openErr.Network == "unix" && errors.Is(err, fs.ErrNotExist):
+		out = append(out, fmt.Sprintf("there is no socket at %s on the remote host: is 'rpcssh serve --socket %s' running?", openErr.Addr, openErr.Addr))
+	case errors.As(err, &openErr) && errors.Is(err, fs.ErrPermission):
+		out = append(out, "the SSH user may not open that socket: check its owner and 'rpcssh serve --socket-mode'")
+	case errors.As(err, &openErr) && openErr.Network == "unix" && !errors.Is(err, tunnel.ErrForwardProhibited):
+		out = append(out, "the SSH server would not open the socket: check the path, and that its sshd_config allows it (AllowStreamLocalForwarding yes)")
 	case errors.Is(err, tunnel.ErrRemoteRefused):
 		out = append(out, "nothing listens there on the remote host: is 'rpcssh serve' running, on that --port (or --socket)?")
 	case errors.Is(err, tunnel.ErrForwardProhibited):

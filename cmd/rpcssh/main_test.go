@@ -126,6 +126,7 @@ func setupScript(env *testscript.Env) error {
 		return err
 	}
 	env.Setenv("SEED_SERVER", seed)
+	env.Setenv("PY_UNIX_SERVER", filepath.Join(filepath.Dir(seed), "unix_server.py"))
 
 	free, err := freePort()
 	if err != nil {
@@ -185,14 +186,19 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// cmdWaitPort waits (at most 20 s) until something accepts on 127.0.0.1:PORT.
+// cmdWaitPort waits (at most 20 s) until something accepts on
+// 127.0.0.1:PORT, or on the Unix socket at an absolute PATH.
 func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
-		ts.Fatalf("usage: waitport PORT")
+		ts.Fatalf("usage: waitport PORT|PATH")
+	}
+	network, addr := "tcp", net.JoinHostPort("127.0.0.1", args[0])
+	if filepath.IsAbs(args[0]) {
+		network, addr = "unix", args[0]
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", args[0]), time.Second)
+		c, err := net.DialTimeout(network, addr, time.Second)
 		if err == nil {
 			c.Close()
 			if neg {

@@ -17,6 +17,9 @@ type serveCmd struct {
 	Port        int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
 	Public      bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
 	MaxBodySize int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB."`
+	Socket      string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
+	SocketMode  string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal."`
+	TCP         bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
 	passwordFlags
 }
 
@@ -27,7 +30,8 @@ by default. Reach it through SSH with 'rpcssh call' or 'rpcssh tunnel'.
 
 Examples:
   RPCSSH_PASSWORD=s3cret rpcssh serve
-  rpcssh serve --password-file ~/.config/rpcssh/password --port 8001`
+  rpcssh serve --password-file ~/.config/rpcssh/password --port 8001
+  rpcssh serve --socket /run/user/1000/rpcssh.sock      # most locked down`
 }
 
 // isLoopback reports whether host names only loopback addresses.
@@ -67,22 +71,64 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err := registerBuiltins(srv); err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort(strings.Trim(c.Host, "[]"), strconv.Itoa(c.Port)))
+	listeners, err := c.listen(e)
 	if err != nil {
-		if strings.Contains(err.Error(), "address already in use") {
-			return withHint(fmt.Errorf("listen: %w", err), "another process uses port %d: stop it or pick another --port", c.Port)
+		return err
+	}
+	errs := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errs <- srv.Serve(ctx, l) }()
+	}
+	var first error
+	for range listeners {
+		if err := <-errs; err != nil && first == nil {
+			first = fmt.Errorf("serve: %w", err)
 		}
-		return fmt.Errorf("listen: %w", err)
 	}
-	if c.Public {
-		e.warnf("listening on %s without SSH in front: Basic auth is sent in clear text over the network", l.Addr())
-	}
-	e.infof("serving XML-RPC on http://%s/RPC2 (user %q); Ctrl-C to stop", l.Addr(), c.Username)
-	if err := srv.Serve(ctx, l); err != nil {
-		return fmt.Errorf("serve: %w", err)
+	if first != nil {
+		return first
 	}
 	e.infof("stopped")
 	return nil
+}
+
+// listen opens the Unix socket and/or the TCP port, printing one ready
+// line per address.
+func (c *serveCmd) listen(e *env) ([]net.Listener, error) {
+	var ls []net.Listener
+	closeAll := func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}
+	if c.Socket != "" {
+		mode, err := parseSocketMode(c.SocketMode)
+		if err != nil {
+			return nil, err
+		}
+		l, err := listenUnix(c.Socket, mode)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		e.infof("serving XML-RPC on unix://%s (mode %04o, user %q); Ctrl-C to stop", c.Socket, mode, c.Username)
+	}
+	if c.Socket == "" || c.TCP {
+		l, err := net.Listen("tcp", net.JoinHostPort(strings.Trim(c.Host, "[]"), strconv.Itoa(c.Port)))
+		if err != nil {
+			closeAll()
+			if strings.Contains(err.Error(), "address already in use") {
+				return nil, withHint(fmt.Errorf("listen: %w", err), "another process uses port %d: stop it or pick another --port", c.Port)
+			}
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		ls = append(ls, l)
+		if c.Public {
+			e.warnf("listening on %s without SSH in front: Basic auth is sent in clear text over the network", l.Addr())
+		}
+		e.infof("serving XML-RPC on http://%s/RPC2 (user %q); Ctrl-C to stop", l.Addr(), c.Username)
+	}
+	return ls, nil
 }
 
 // registerBuiltins adds the seed's echo: its string, uppercased.

@@ -14,7 +14,8 @@ import (
 type tunnelCmd struct {
 	sshFlags
 	remoteFlags
-	Local     string        `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
+	Local       string        `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
+	LocalSocket string        `type:"path" placeholder:"PATH" help:"Listen on this local Unix socket (mode 0600) instead of --local."`
 	Keepalive time.Duration `default:"15s" help:"Interval of SSH keepalives; after 3 unanswered the link is redialled."`
 }
 
@@ -36,7 +37,7 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 		return usageErrorf("--keepalive must be positive")
 	}
 	lhost, _, err := net.SplitHostPort(c.Local)
-	if err != nil {
+	if err != nil && c.LocalSocket == "" {
 		return usageErrorf("--local %q: want host:port, e.g. 127.0.0.1:8000", c.Local)
 	}
 	setup, err := c.resolve(e)
@@ -57,12 +58,23 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 	}
 	first.Close()
 
-	l, err := net.Listen("tcp", c.Local)
-	if err != nil {
-		return withHint(fmt.Errorf("listen %s: %w", c.Local, err), "pick a free local port with --local 127.0.0.1:PORT")
-	}
-	if !isLoopback(lhost) {
-		e.warnf("listening on %s: other machines can reach the forwarded server", l.Addr())
+	var l net.Listener
+	u := url.URL{Scheme: "http", Path: c.Path}
+	if c.LocalSocket != "" {
+		l, err = listenUnix(c.LocalSocket, 0o600)
+		if err != nil {
+			return err
+		}
+		u = url.URL{Scheme: "unix", Path: c.LocalSocket + ":" + c.Path}
+	} else {
+		l, err = net.Listen("tcp", c.Local)
+		if err != nil {
+			return withHint(fmt.Errorf("listen %s: %w", c.Local, err), "pick a free local port with --local 127.0.0.1:PORT")
+		}
+		if !isLoopback(lhost) {
+			e.warnf("listening on %s: other machines can reach the forwarded server", l.Addr())
+		}
+		u.Host = l.Addr().String()
 	}
 	target := remote // host:port, or an absolute path that Forward opens with streamlocal
 	rd := tunnel.NewRedialer(tunnel.RedialConfig{
@@ -72,7 +84,6 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 		OnEvent:    func(ev tunnel.Event) { e.infof("%s", describeEvent(ev)) },
 	})
 	defer rd.Close()
-	u := url.URL{Scheme: "http", Host: l.Addr().String(), Path: c.Path}
 	e.infof("forwarding %s to %s on %s; Ctrl-C to stop", u.String(), target, cfg.Addr)
 	fmt.Fprintln(e.stdout, u.String())
 	err = rd.Forward(ctx, l, target)
