@@ -16,7 +16,7 @@ type tunnelCmd struct {
 	remoteFlags
 	Local       string        `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
 	LocalSocket string        `type:"path" placeholder:"PATH" help:"Listen on this local Unix socket (mode 0600) instead of --local."`
-	Keepalive time.Duration `default:"15s" help:"Interval of SSH keepalives; after 3 unanswered the link is redialled."`
+	Keepalive   time.Duration `default:"15s" help:"Interval of SSH keepalives; after 3 unanswered the link is redialled."`
 }
 
 func (c *tunnelCmd) Help() string {
