@@ -93,7 +93,7 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 
 	url, hc := c.URL, (*http.Client)(nil)
 	switch {
-	case c.URL != "" && c.Host != "":
+	case c.URL != "" && len(c.Host) > 0:
 		return usageErrorf("give --host (through SSH) or --url (direct), not both")
 	case c.URL == "":
 		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags)

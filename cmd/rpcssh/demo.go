@@ -99,7 +99,7 @@ func (demoCmd) Run(ctx context.Context, e *env) error {
 	sshPort, _ := strconv.Atoi(port)
 	call := callCmd{
 		sshFlags: sshFlags{
-			Host:                  host,
+			Host:                  []string{host},
 			SSHPort:               sshPort,
 			Key:                   []string{keyPath},
 			KnownHosts:            []string{knownHosts},

@@ -21,7 +21,7 @@ import (
 // sshFlags are the SSH side of call, tunnel and bench: how to reach and
 // trust the instance, named as OpenSSH users expect.
 type sshFlags struct {
-	Host                  string        `short:"H" placeholder:"DEST" help:"SSH destination: host, user@host, host:port, [v6addr]:port or a ~/.ssh/config alias."`
+	Host                  []string      `short:"H" placeholder:"DEST" help:"SSH destination: host, user@host, host:port, [v6addr]:port or a ~/.ssh/config alias."`
 	User                  string        `help:"SSH user (default: from DEST, ~/.ssh/config, else the local user)."`
 	SSHPort               int           `name:"ssh-port" placeholder:"PORT" help:"SSH port (default: from DEST, ~/.ssh/config, else 22)."`
 	Key                   []string      `type:"path" placeholder:"FILE" help:"Private key file; repeatable (default: ~/.ssh/config IdentityFile, the agent, ~/.ssh/id_*)."`
@@ -125,11 +125,31 @@ func localUser(e *env) string {
 	return e.getenv("USERNAME")
 }
 
-// resolve builds the tunnel.Config for --host and its jump hosts.
-func (f sshFlags) resolve(e *env) (*sshSetup, error) {
-	if f.Host == "" {
-		return nil, usageErrorf("missing --host: the SSH destination to reach the server through (or --url to call it directly)")
+// singleHost returns the one --host given; commands that reach one host
+// refuse a list.
+func (f sshFlags) singleHost() (string, error) {
+	hosts := splitList(f.Host)
+	switch len(hosts) {
+	case 0:
+		return "", usageErrorf("missing --host: the SSH destination to reach the server through (or --url to call it directly)")
+	case 1:
+		return hosts[0], nil
 	}
+	return "", usageErrorf("--host: this command reaches one host, got %d", len(hosts))
+}
+
+// resolve builds the tunnel.Config for the single --host.
+func (f sshFlags) resolve(e *env) (*sshSetup, error) {
+	host, err := f.singleHost()
+	if err != nil {
+		return nil, err
+	}
+	return f.resolveHost(e, host)
+}
+
+// resolveHost builds the tunnel.Config for one destination and its jump
+// hosts, from the flags, ~/.ssh/config and ssh's defaults.
+func (f sshFlags) resolveHost(e *env, dest string) (*sshSetup, error) {
 	if f.SSHPort < 0 || f.SSHPort > 65535 {
 		return nil, usageErrorf("--ssh-port %d: not 0-65535", f.SSHPort)
 	}
@@ -147,7 +167,7 @@ func (f sshFlags) resolve(e *env) (*sshSetup, error) {
 		sc = &tunnel.SSHConfig{Env: lenv}
 	}
 
-	target, hc, err := f.hop(e, sc, f.Host, true)
+	target, hc, err := f.hop(e, sc, dest, true)
 	if err != nil {
 		return nil, err
 	}
