@@ -78,7 +78,7 @@ func dialJumps(ctx context.Context, cfg Config) (*Client, error) {
 			if prev != nil {
 				prev.Close()
 			}
-			return nil, fmt.Errorf("tunnel: jump host %d (%s): %w", i+1, hop.Addr, err)
+			return nil, &jumpError{hop: i + 1, err: err}
 		}
 		c.parent = prev
 		prev = c
@@ -220,17 +220,13 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 	default:
 		return nil, fmt.Errorf("tunnel: dial %s %s: unsupported network", network, addr)
 	}
-	select {
-	case <-c.done:
-		return nil, c.closedErr()
-	default:
+	if err := c.ended(); err != nil {
+		return nil, err
 	}
 	conn, err := c.ssh.DialContext(ctx, network, addr)
 	if err != nil {
-		select {
-		case <-c.done:
-			return nil, c.closedErr()
-		default:
+		if err := c.ended(); err != nil {
+			return nil, err
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("tunnel: dial %s %s: %w", network, addr, ctx.Err())
@@ -243,6 +239,18 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 	return conn, nil
 }
 
+// ended returns nil while the link is up, else closedErr. The cause is set
+// before the transport is closed, so errors caused by closing see it.
+func (c *Client) ended() error {
+	c.mu.Lock()
+	cause := c.cause
+	c.mu.Unlock()
+	if cause == nil {
+		return nil
+	}
+	return c.closedErr()
+}
+
 // closedErr is ErrClosed after Close, or the cause that ended the link.
 func (c *Client) closedErr() error {
 	c.mu.Lock()
@@ -252,3 +260,13 @@ func (c *Client) closedErr() error {
 	}
 	return c.cause
 }
+
+// jumpError says which hop of a ProxyJump chain failed; it unwraps to the
+// hop's error (*UnknownHostError and so on).
+type jumpError struct {
+	hop int
+	err error
+}
+
+func (e *jumpError) Error() string { return fmt.Sprintf("%v (jump host %d)", e.err, e.hop) }
+func (e *jumpError) Unwrap() error { return e.err }

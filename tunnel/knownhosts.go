@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 
 	skeema "github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -56,7 +57,7 @@ func hostKeyPolicy(cfg Config) (ssh.HostKeyCallback, []string, error) {
 	}
 	algos := cfg.HostKeyAlgorithms
 	if algos == nil && db != nil {
-		algos = db.HostKeyAlgorithms(cfg.Addr)
+		algos = supportedOnly(db.HostKeyAlgorithms(cfg.Addr))
 	}
 	if len(algos) == 0 {
 		algos = defaultHostKeyAlgorithms()
@@ -66,6 +67,20 @@ func hostKeyPolicy(cfg Config) (ssh.HostKeyCallback, []string, error) {
 		v.check = db.HostKeyCallback()
 	}
 	return v.callback, algos, nil
+}
+
+// supportedOnly drops algorithms x/crypto does not implement or deems
+// insecure (ssh-rsa with SHA-1, ssh-dss), which known_hosts entries can
+// name; asking for them would fail the handshake or weaken it.
+func supportedOnly(algos []string) []string {
+	ok := ssh.SupportedAlgorithms().HostKeys
+	var out []string
+	for _, a := range algos {
+		if slices.Contains(ok, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // verifier turns knownhosts results into this package's typed errors and

@@ -255,3 +255,19 @@ func TestDialIPv6(t *testing.T) {
 	defer conn.Close()
 	roundTrip(t, conn, "v6")
 }
+
+// Each single-type known_hosts works against the three-key server (an
+// RSA entry is asked for as rsa-sha2-512/256; SHA-1 ssh-rsa is dropped).
+func TestDialSingleKeyTypeKnownHosts(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{ExtraHostKeys: []string{ssh.KeyAlgoECDSA256, ssh.KeyAlgoRSA}})
+	host := knownhosts.Normalize(p.srv.Addr())
+	for _, k := range p.srv.HostKeys() {
+		t.Run(k.Type(), func(t *testing.T) {
+			kh := filepath.Join(t.TempDir(), "known_hosts")
+			writeFile(t, kh, knownhosts.HashHostname(host)+" "+authorizedKey(k)+"\n")
+			cfg := p.config()
+			cfg.KnownHostsFiles = []string{kh}
+			dialOK(t, cfg)
+		})
+	}
+}
