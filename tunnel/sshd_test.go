@@ -325,6 +325,20 @@ func TestSSHDJump(t *testing.T) {
 		t.Errorf("bastion log does not show a forward to the target (%s):\n%s", want, bastion.Log())
 	}
 
+	t.Run("two hops", func(t *testing.T) {
+		inner := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{LogLevel: "DEBUG1"})
+		two := sshdClientConfig(t, target)
+		two.Jump = []tunnel.Config{hop, sshdClientConfig(t, inner)}
+		c := sshdDial(t, two)
+		echoThrough(t, c, "tcp", echo)
+		if want := "port " + strconv.Itoa(inner.Port()); !strings.Contains(bastion.Log(), want) {
+			t.Errorf("outer bastion never forwarded to the inner one (%s)", want)
+		}
+		if want := "port " + strconv.Itoa(target.Port()); !strings.Contains(inner.Log(), want) {
+			t.Errorf("inner bastion never forwarded to the target (%s):\n%s", want, inner.Log())
+		}
+	})
+
 	t.Run("hop verified", func(t *testing.T) {
 		bad := cfg
 		badHop := hop
@@ -664,4 +678,59 @@ func TestSSHDIPv6(t *testing.T) {
 	serveEchoOn(t, l)
 	c := sshdDial(t, sshdClientConfig(t, s))
 	echoThrough(t, c, "tcp", l.Addr().String())
+}
+
+func TestSSHDRedialerSurvivesFrozenServer(t *testing.T) {
+	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
+	echo := startEchoServer(t)
+	cfg := sshdClientConfig(t, s)
+	cfg.KeepaliveInterval = 200 * time.Millisecond
+	cfg.KeepaliveMax = 3
+	var ev eventLog
+	r := tunnel.NewRedialer(tunnel.RedialConfig{
+		Config:      cfg,
+		MinBackoff:  20 * time.Millisecond,
+		MaxBackoff:  100 * time.Millisecond,
+		DialTimeout: 500 * time.Millisecond, // a frozen server accepts TCP but never handshakes
+		OnEvent:     ev.add,
+	})
+	t.Cleanup(func() { r.Close() })
+	echoThrough(t, r, "tcp", echo)
+
+	if err := s.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Signal(syscall.SIGCONT) })
+	waitUntil(t, func() bool { return len(ev.kinds(tunnel.EventDisconnected)) > 0 }, "keepalive to drop the frozen link")
+
+	errc := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		conn, err := r.DialContext(ctx, "tcp", echo)
+		if err == nil {
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err = conn.Write([]byte("thaw")); err == nil {
+				_, err = io.ReadFull(conn, make([]byte, 4))
+			}
+			conn.Close()
+		}
+		errc <- err
+	}()
+	// Attempts time out against the frozen server and are retried.
+	waitUntil(t, func() bool { return len(ev.kinds(tunnel.EventRetrying)) > 0 }, "a timed-out attempt")
+	if err := s.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("DialContext across the freeze: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("DialContext did not recover 20s after SIGCONT")
+	}
+	if got := ev.kinds(tunnel.EventRetrying)[0].Err; !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("first retry error = %v, want the DialTimeout's DeadlineExceeded", got)
+	}
 }
