@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 
@@ -14,6 +15,7 @@ import (
 // safe for concurrent use.
 type Client struct {
 	addr   string
+	log    *slog.Logger
 	ssh    *ssh.Client
 	parent *Client // the jump hop this connection runs through, or nil
 
@@ -130,6 +132,7 @@ func newClient(ctx context.Context, conn net.Conn, cfg Config, parent *Client) (
 	}
 	c := &Client{
 		addr:   cfg.Addr,
+		log:    cfg.Logger,
 		ssh:    ssh.NewClient(sc, chans, reqs),
 		parent: parent,
 		done:   make(chan struct{}),

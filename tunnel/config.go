@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -53,6 +54,10 @@ type Config struct {
 	// KeepaliveMax is the number of unanswered keepalives after which the
 	// connection is closed; 0 means 3.
 	KeepaliveMax int
+	// Logger receives what Forward cannot return: one Warn line per
+	// forwarded connection the server refused to open, and accept retries.
+	// Nil discards.
+	Logger *slog.Logger
 
 	// noQuickAck turns off the TCP_QUICKACK wrapper (benchmarks only).
 	noQuickAck bool
@@ -74,6 +79,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.KeepaliveMax <= 0 {
 		cfg.KeepaliveMax = DefaultKeepaliveMax
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return cfg, nil
 }

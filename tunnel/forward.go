@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 )
 
 // Forward accepts connections on l and connects each through the SSH server
@@ -47,8 +49,21 @@ func (c *Client) Forward(ctx context.Context, l net.Listener, remote string) err
 		case <-ctx.Done():
 		}
 	}()
+	var backoff time.Duration
 	for {
 		conn, err := l.Accept()
+		if err != nil && retryable(err) && ctx.Err() == nil {
+			// Out of file descriptors and the like: wait and retry, as
+			// net/http does, instead of ending the tunnel.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			c.log.Warn("tunnel: forward accept failed, retrying", "remote", remote, "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		backoff = 0
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -76,6 +91,9 @@ func (c *Client) forwardConn(ctx context.Context, local net.Conn, network, remot
 	defer local.Close()
 	rc, err := c.DialContext(ctx, network, remote)
 	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("tunnel: forward failed", "from", local.RemoteAddr().String(), "err", err)
+		}
 		return
 	}
 	defer rc.Close()
@@ -91,6 +109,13 @@ func (c *Client) forwardConn(ctx context.Context, local net.Conn, network, remot
 	}()
 	pipe(local, rc)
 	<-done
+}
+
+// retryable reports accept errors that pass: descriptor exhaustion and
+// connections aborted before they were accepted.
+func retryable(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS)
 }
 
 // pipe copies src to dst, then passes the end of data on as a half-close

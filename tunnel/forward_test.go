@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -242,3 +243,49 @@ func TestForwardEndsWhenClientCloses(t *testing.T) {
 }
 
 func isReset(err error) bool { return strings.Contains(err.Error(), "reset") }
+
+// A forwarded connection the server cannot open is closed at once, and the
+// reason goes to Config.Logger since Forward keeps serving.
+func TestForwardRefusedRemoteIsLogged(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	var logs syncBuffer
+	cfg := p.config()
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c := dialOK(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	local, res := startForward(t, ctx, c, refusedAddr(t))
+	lc, err := net.Dial("tcp", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	_ = lc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := lc.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read from refused forward = %d, %v; want EOF", n, err)
+	}
+	cancel()
+	if err := waitErr(t, res, "Forward"); err != nil {
+		t.Errorf("Forward = %v, want nil", err)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "Connection refused") {
+		t.Errorf("log = %q, want a WARN line with the server's reason", got)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
