@@ -2,6 +2,8 @@ package tunnel_test
 
 import (
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -393,4 +395,81 @@ func TestSSHConfigInclude(t *testing.T) {
 			t.Errorf("Lookup(x) = %+v, want User u and no warnings", got)
 		}
 	})
+}
+
+// TestSSHConfigAgreesWithOpenSSH resolves the same file with `ssh -G` (the
+// real OpenSSH parser) and compares the fields we read.
+func TestSSHConfigAgreesWithOpenSSH(t *testing.T) {
+	sshPath, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("ssh not installed")
+	}
+	u, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	// OpenSSH resolves relative Include paths against ~/.ssh, not the -F
+	// file's directory, so the comparison uses an absolute one.
+	config := strings.Replace(realisticConfig, "Include config.d/*", "Include "+filepath.Join(dir, "config.d", "*"), 1)
+	config = strings.Replace(config, "Match localuser alice", "Match localuser "+u.Username, 1)
+	config = strings.Replace(config, `Match exec "test -f /etc/foo"`, `Match exec "exit 1"`, 1)
+	writeConfigFiles(t, dir, map[string]string{
+		"config":           config,
+		"config.d/10-work": "Host work\n  HostName work.example.com\n  User worker\nHost included-jump\n  ProxyJump a,b,c\n",
+	})
+	cfg, err := tunnel.ReadSSHConfigEnv(filepath.Join(dir, "config"), tunnel.LookupEnv{Home: u.HomeDir, LocalUser: u.Username})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alias := range []string{"bastion", "db-main", "db-legacy", "web1", "web10", "work", "included-jump", "other"} {
+		t.Run(alias, func(t *testing.T) {
+			out, err := exec.Command(sshPath, "-G", "-F", filepath.Join(dir, "config"), alias).Output()
+			if err != nil {
+				t.Fatalf("ssh -G: %v", err)
+			}
+			want := map[string][]string{}
+			for _, line := range strings.Split(string(out), "\n") {
+				k, v, ok := strings.Cut(line, " ")
+				if ok {
+					want[k] = append(want[k], v)
+				}
+			}
+			got := cfg.Lookup(alias)
+			host := orDefault(got.HostName, alias)
+			port := orDefault(got.Port, "22")
+			userName := orDefault(got.User, u.Username)
+			check := func(field, got string, want []string) {
+				t.Helper()
+				if len(want) != 1 || want[0] != got {
+					t.Errorf("%s = %q, ssh -G says %q", field, got, want)
+				}
+			}
+			check("hostname", host, want["hostname"])
+			check("port", port, want["port"])
+			check("user", userName, want["user"])
+			if pj := want["proxyjump"]; len(pj) > 0 || got.ProxyJump != "" {
+				check("proxyjump", got.ProxyJump, pj)
+			}
+			// ssh -G prints identity files unexpanded.
+			expand := strings.NewReplacer("~", u.HomeDir, "%h", host, "%r", userName, "%u", u.Username, "%p", port, "%d", u.HomeDir)
+			var wantIDs []string
+			for _, f := range want["identityfile"] {
+				wantIDs = append(wantIDs, expand.Replace(f))
+			}
+			if len(got.IdentityFiles) > 0 && !reflect.DeepEqual(got.IdentityFiles, wantIDs) {
+				t.Errorf("identity files = %q, ssh -G says %q", got.IdentityFiles, wantIDs)
+			}
+			if len(got.UserKnownHostsFiles) > 0 {
+				check("userknownhostsfile", strings.Join(got.UserKnownHostsFiles, " "), want["userknownhostsfile"])
+			}
+		})
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
