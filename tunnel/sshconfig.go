@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,7 +95,7 @@ func ReadSSHConfig(path string) (*SSHConfig, error) {
 // stored in the result's Env field and used for "~" in Include paths.
 func ReadSSHConfigEnv(path string, env LookupEnv) (*SSHConfig, error) {
 	c := &SSHConfig{Env: env}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
@@ -104,6 +105,34 @@ func ReadSSHConfigEnv(path string, env LookupEnv) (*SSHConfig, error) {
 	p := parser{cfg: c, baseDir: filepath.Dir(path), home: env.Home}
 	p.parse(path, data, nil, 0)
 	return c, nil
+}
+
+// maxConfigBytes bounds one config file; real ones are a few KiB.
+const maxConfigBytes = 4 << 20
+
+// readConfigFile reads a regular file of at most maxConfigBytes, so that an
+// Include of /dev/zero, a FIFO or a directory cannot hang or exhaust memory.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxConfigBytes)
+	}
+	return data, nil
 }
 
 type parser struct {
@@ -191,7 +220,7 @@ func (p *parser) include(where string, args []string, conds []*condition, depth 
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
-			data, err := os.ReadFile(m)
+			data, err := readConfigFile(m)
 			if err != nil {
 				p.warn(where, "Include %s: %v", m, err)
 				continue

@@ -384,6 +384,17 @@ func TestSSHConfigInclude(t *testing.T) {
 			t.Errorf("Lookup(x) = %+v, want User loop and a depth warning", got)
 		}
 	})
+	t.Run("special files are skipped", func(t *testing.T) {
+		dir := t.TempDir()
+		writeConfigFiles(t, dir, map[string]string{"config": "Include /dev/zero " + dir + "\nUser u\n"})
+		cfg, err := tunnel.ReadSSHConfig(filepath.Join(dir, "config"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Lookup("x"); got.User != "u" || !hasWarning(got.Warnings, "not a regular file") {
+			t.Errorf("Lookup(x) = %+v, want User u and a warning", got)
+		}
+	})
 	t.Run("glob with no match is fine", func(t *testing.T) {
 		dir := t.TempDir()
 		writeConfigFiles(t, dir, map[string]string{"config": "Include conf.d/*.conf\nUser u\n"})
@@ -472,4 +483,27 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// FuzzSSHConfig: any file content parses (leniently) and resolves without
+// panicking, and Lookup is deterministic.
+func FuzzSSHConfig(f *testing.F) {
+	f.Add(realisticConfig, "db-main")
+	f.Add("Host \"a b\" !c\n Port=1\nMatch host a,!b user x\n IdentityFile %%%h%\n", "a b")
+	f.Add("Include *\nHost *\n", "x")
+	f.Fuzz(func(t *testing.T, config, alias string) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "config")
+		if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := tunnel.ReadSSHConfigEnv(path, tunnel.LookupEnv{Home: dir, LocalUser: "u"})
+		if err != nil {
+			t.Fatalf("ReadSSHConfigEnv: %v", err)
+		}
+		a, b := cfg.Lookup(alias), cfg.Lookup(alias)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("Lookup(%q) not deterministic: %+v then %+v", alias, a, b)
+		}
+	})
 }
