@@ -287,7 +287,9 @@ func TestAgentSignersFiltered(t *testing.T) {
 			if (err == nil) != tt.wantOK {
 				t.Fatalf("Dial error = %v, want ok %v", err, tt.wantOK)
 			}
-			t.Logf("Dial error = %v", err)
+			if err != nil && !errors.Is(err, tunnel.ErrAuthFailed) {
+				t.Errorf("Dial error = %v, want errors.Is ErrAuthFailed", err)
+			}
 		})
 	}
 }

@@ -32,8 +32,8 @@ type Client struct {
 // handshake of every hop; once Dial returns, ctx no longer matters.
 //
 // Errors: ErrNoHostKeyCheck, *UnknownHostError, *HostKeyChangedError,
-// *RevokedHostKeyError, ctx's error (errors.Is), or the dial/handshake
-// error wrapped ("ssh: unable to authenticate" for refused credentials).
+// *RevokedHostKeyError, ErrAuthFailed (errors.Is) when no credential was
+// accepted, ctx's error (errors.Is), or the dial/handshake error wrapped.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -159,6 +159,8 @@ func handshakeError(addr string, err error) error {
 		return changed
 	case errors.As(err, &revoked):
 		return revoked
+	case isAuthFailure(err):
+		return &authError{addr: addr, err: err}
 	}
 	return fmt.Errorf("tunnel: handshake with %s: %w", addr, err)
 }

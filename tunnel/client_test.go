@@ -272,8 +272,8 @@ func TestDialWrongCredentials(t *testing.T) {
 	p := newInProc(t, tunneltest.Config{Password: "right"})
 	cfg := p.config()
 	cfg.Auth = []ssh.AuthMethod{ssh.Password("wrong")}
-	if _, err := tunnel.Dial(testCtx(t), cfg); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
-		t.Fatalf("Dial(wrong password) error = %v, want unable to authenticate", err)
+	if _, err := tunnel.Dial(testCtx(t), cfg); !errors.Is(err, tunnel.ErrAuthFailed) || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("Dial(wrong password) error = %v, want ErrAuthFailed (unable to authenticate)", err)
 	}
 	cfg.Auth = []ssh.AuthMethod{ssh.Password("right")}
 	dialOK(t, cfg)

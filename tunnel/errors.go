@@ -28,6 +28,30 @@ var ErrRemoteRefused = errors.New("tunnel: remote connection refused")
 // AllowTcpForwarding, PermitOpen, AllowStreamLocalForwarding).
 var ErrForwardProhibited = errors.New("tunnel: forwarding prohibited by the ssh server")
 
+// ErrAuthFailed matches (errors.Is) a handshake error where the server
+// accepted none of the credentials: x/crypto's "unable to authenticate" or
+// a disconnect for too many authentication failures (MaxAuthTries).
+var ErrAuthFailed = errors.New("tunnel: authentication failed")
+
+// authError keeps x/crypto's wording and adds ErrAuthFailed to the chain.
+type authError struct {
+	addr string
+	err  error
+}
+
+func (e *authError) Error() string {
+	return fmt.Sprintf("tunnel: handshake with %s: %v", e.addr, e.err)
+}
+func (e *authError) Unwrap() []error { return []error{ErrAuthFailed, e.err} }
+
+// isAuthFailure recognises x/crypto's untyped authentication failures.
+func isAuthFailure(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "ssh: unable to authenticate") ||
+		strings.Contains(msg, "too many authentication failures") ||
+		strings.Contains(msg, "disconnect, reason 14:") // no more auth methods available
+}
+
 // UnknownHostError reports a host key for a host that has no entry in any
 // of the known_hosts Files.
 type UnknownHostError struct {
