@@ -93,7 +93,7 @@ type Event struct {
 // Errors that retrying cannot fix are permanent and returned at once rather
 // than retried: an unknown, changed or revoked host key (*UnknownHostError,
 // *HostKeyChangedError, *RevokedHostKeyError), ErrNoHostKeyCheck, refused
-// authentication ("ssh: unable to authenticate", or sshd's "Too many
+// authentication (ErrAuthFailed, which includes sshd's "Too many
 // authentication failures" disconnect after MaxAuthTries), an encrypted key without
 // its passphrase (*ssh.PassphraseMissingError), no common algorithm
 // (*ssh.AlgorithmNegotiationError) and an unusable Config address. All other
@@ -373,14 +373,11 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &unknown), errors.As(err, &changed), errors.As(err, &revoked),
 		errors.As(err, &pass), errors.As(err, &algo), errors.As(err, &addrErr), errors.As(err, &parseErr),
-		errors.Is(err, ErrNoHostKeyCheck):
+		errors.Is(err, ErrNoHostKeyCheck), errors.Is(err, ErrAuthFailed):
 		return true
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "ssh: unable to authenticate") ||
-		strings.Contains(msg, "Too many authentication failures") || // OpenSSH's MaxAuthTries disconnect
-		strings.Contains(msg, "ssh: disconnect, reason 14:") || // no more auth methods available
-		strings.Contains(msg, "tunnel: no address") ||
+	return strings.Contains(msg, "tunnel: no address") ||
 		strings.Contains(msg, "tunnel: bad address")
 }
 

@@ -250,7 +250,7 @@ func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
 		{"unknown host", func(c *tunnel.Config) { c.KnownHostsFiles = []string{emptyKH} },
 			func(err error) bool { var e *tunnel.UnknownHostError; return errors.As(err, &e) }},
 		{"auth refused", func(c *tunnel.Config) { c.Auth = []ssh.AuthMethod{ssh.PublicKeys(otherKey)} },
-			func(err error) bool { return err != nil && strings.Contains(err.Error(), "unable to authenticate") }},
+			func(err error) bool { return errors.Is(err, tunnel.ErrAuthFailed) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,5 +397,17 @@ func TestRedialerForwardEnds(t *testing.T) {
 				t.Error("listener still accepts after Forward returned")
 			}
 		})
+	}
+}
+
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 10s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
