@@ -3,8 +3,10 @@ package tunnel_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -409,5 +411,37 @@ func waitUntil(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("no %s within 10s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A long-lived tunnel for an HTTP (XML-RPC) client: every request gets a
+// channel on the current SSH link, and a lost link is redialled on demand.
+func ExampleRedialer() {
+	signer, err := tunnel.LoadKey("/home/me/.ssh/id_ed25519", nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	r := tunnel.NewRedialer(tunnel.RedialConfig{
+		Config: tunnel.Config{
+			Addr:            "server.example.com:22",
+			User:            "me",
+			Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
+			KnownHostsFiles: []string{"/home/me/.ssh/known_hosts"},
+		},
+		OnEvent: func(e tunnel.Event) {
+			switch e.Kind {
+			case tunnel.EventRetrying:
+				fmt.Fprintf(os.Stderr, "rpcssh: %v; reconnecting in %v\n", e.Err, e.Delay.Round(time.Second))
+			case tunnel.EventFailed:
+				fmt.Fprintf(os.Stderr, "rpcssh: giving up: %v\n", e.Err)
+			}
+		},
+	})
+	defer r.Close()
+	hc := &http.Client{Transport: &http.Transport{DialContext: r.DialContext}}
+	resp, err := hc.Post("http://127.0.0.1:8000/RPC2", "text/xml", strings.NewReader("<methodCall>…</methodCall>"))
+	if err == nil {
+		resp.Body.Close()
 	}
 }

@@ -1,6 +1,7 @@
 package tunnel_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -506,4 +507,19 @@ func FuzzSSHConfig(f *testing.F) {
 			t.Errorf("Lookup(%q) not deterministic: %+v then %+v", alias, a, b)
 		}
 	})
+}
+
+// The caller supplies the path, home directory and local user: the package
+// never looks at $HOME itself.
+func ExampleReadSSHConfigEnv() {
+	cfg, err := tunnel.ReadSSHConfigEnv("/home/me/.ssh/config", tunnel.LookupEnv{Home: "/home/me", LocalUser: "me"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hc := cfg.Lookup("db-main")
+	for _, w := range hc.Warnings {
+		fmt.Println("warning:", w)
+	}
+	fmt.Println(hc.HostName, hc.Port, hc.User, hc.ProxyJump, hc.IdentityFiles)
 }
