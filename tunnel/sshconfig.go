@@ -54,6 +54,7 @@ type HostConfig struct {
 	// (it may name several files), expanded like IdentityFiles.
 	UserKnownHostsFiles []string
 	// ProxyJump is the raw hop list ("user@host:port,host2"); "none" yields "".
+	// ParseProxyJump splits it.
 	ProxyJump string
 	// Warnings lists what was skipped or could not be evaluated, as
 	// "file:line: message".
@@ -598,4 +599,72 @@ func (l *lookup) expandPath(v, where string) string {
 		}
 	}
 	return b.String()
+}
+
+// JumpHost is one hop of a ProxyJump list.
+type JumpHost struct {
+	User string // empty: not given
+	Host string // without brackets, e.g. "::1"
+	Port string // empty: not given
+}
+
+// ParseProxyJump splits a ProxyJump value (or an ssh -J argument) into hops,
+// outermost first: a comma-separated list of [user@]host[:port] or
+// ssh://[user@]host[:port], with IPv6 addresses in brackets. "none" and ""
+// yield no hops.
+func ParseProxyJump(spec string) ([]JumpHost, error) {
+	if spec == "" || strings.EqualFold(spec, "none") {
+		return nil, nil
+	}
+	var hops []JumpHost
+	for _, part := range strings.Split(spec, ",") {
+		h, err := parseJumpHost(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("tunnel: proxy jump %q: %w", spec, err)
+		}
+		hops = append(hops, h)
+	}
+	return hops, nil
+}
+
+func parseJumpHost(s string) (JumpHost, error) {
+	var h JumpHost
+	orig := s
+	s = strings.TrimPrefix(s, "ssh://")
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		h.User, s = s[:i], s[i+1:]
+		if h.User == "" {
+			return h, fmt.Errorf("empty user in %q", orig)
+		}
+	}
+	switch {
+	case strings.HasPrefix(s, "["):
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return h, fmt.Errorf("missing ] in %q", orig)
+		}
+		h.Host, s = s[1:end], s[end+1:]
+		if s != "" {
+			if !strings.HasPrefix(s, ":") {
+				return h, fmt.Errorf("junk after ] in %q", orig)
+			}
+			h.Port = s[1:]
+		}
+	case strings.Count(s, ":") > 1:
+		return h, fmt.Errorf("IPv6 address must be in brackets in %q", orig)
+	default:
+		h.Host, h.Port, _ = strings.Cut(s, ":")
+		if strings.HasSuffix(s, ":") {
+			return h, fmt.Errorf("empty port in %q", orig)
+		}
+	}
+	if h.Host == "" || strings.ContainsAny(h.Host, "/ \t") {
+		return h, fmt.Errorf("bad host in %q", orig)
+	}
+	if h.Port != "" {
+		if n, err := strconv.Atoi(h.Port); err != nil || n < 1 || n > 65535 {
+			return h, fmt.Errorf("bad port in %q", orig)
+		}
+	}
+	return h, nil
 }

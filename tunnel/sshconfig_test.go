@@ -523,3 +523,34 @@ func ExampleReadSSHConfigEnv() {
 	}
 	fmt.Println(hc.HostName, hc.Port, hc.User, hc.ProxyJump, hc.IdentityFiles)
 }
+
+func TestParseProxyJump(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    []tunnel.JumpHost
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"none", nil, false},
+		{"bastion", []tunnel.JumpHost{{Host: "bastion"}}, false},
+		{"bastion,jump2@hop2.example.com:2200", []tunnel.JumpHost{{Host: "bastion"}, {User: "jump2", Host: "hop2.example.com", Port: "2200"}}, false},
+		{"ssh://me@[::1]:2222, [fe80::1]", []tunnel.JumpHost{{User: "me", Host: "::1", Port: "2222"}, {Host: "fe80::1"}}, false},
+		{"user@corp@host", []tunnel.JumpHost{{User: "user@corp", Host: "host"}}, false},
+		{"::1", nil, true},
+		{"host:", nil, true},
+		{"host:99999", nil, true},
+		{"[::1", nil, true},
+		{"a,,b", nil, true},
+		{"@host", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := tunnel.ParseProxyJump(tt.spec)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseProxyJump(%q) error = %v, want error %v", tt.spec, err, tt.wantErr)
+			continue
+		}
+		if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseProxyJump(%q) = %+v, want %+v", tt.spec, got, tt.want)
+		}
+	}
+}
