@@ -209,8 +209,11 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	}
 	if err := readResponse(r, c.lim, reply); err != nil {
 		var f *Fault
-		if errors.As(err, &f) {
+		switch {
+		case errors.As(err, &f):
 			return err
+		case errors.Is(err, errTooLarge): // the codec's own cap, same size as ours
+			return fmt.Errorf("response: %w", ErrResponseTooLarge)
 		}
 		return fmt.Errorf("response: %w", err)
 	}

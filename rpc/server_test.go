@@ -561,13 +561,13 @@ func TestSlowlorisHeaders(t *testing.T) {
 
 func TestSlowReaderTimesOut(t *testing.T) {
 	big := strings.Repeat("x", 8<<20)
-	s := rpc.NewServer(rpc.ServerConfig{WriteTimeout: 300 * time.Millisecond})
-	register(t, s)
-	url, _ := serve(t, s, t.Context())
-	var call bytes.Buffer
-	if err := rpc.EncodeCall(&call, "echo", []any{big}); err != nil {
+	logs := &logRecords{ch: make(chan struct{}, 10)}
+	s := rpc.NewServer(rpc.ServerConfig{WriteTimeout: 300 * time.Millisecond, Logger: slog.New(logs)})
+	if err := s.Register("huge", func() string { return big }); err != nil {
 		t.Fatal(err)
 	}
+	register(t, s)
+	url, _ := serve(t, s, t.Context())
 	// A small receive buffer, so the response cannot all sit in the kernel.
 	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) {
@@ -579,12 +579,15 @@ func TestSlowReaderTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", call.Len())
-	if _, err := conn.Write(call.Bytes()); err != nil {
-		t.Fatal(err)
+	call := `<?xml version="1.0"?><methodCall><methodName>huge</methodName></methodCall>`
+	fmt.Fprintf(conn, "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(call), call)
+	// Read nothing until the handler is done (its log line is written after
+	// the response): only the write deadline can have ended it.
+	select {
+	case <-logs.ch:
+	case <-time.After(20 * time.Second):
+		t.Fatal("handler still writing to a client that does not read, 20 s on")
 	}
-	// Read nothing for a while: the server's write deadline must cut us.
-	time.Sleep(time.Second)
 	c, err := rpc.NewClient(rpc.ClientConfig{URL: url})
 	if err != nil {
 		t.Fatal(err)
