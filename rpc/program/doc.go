@@ -1,0 +1,111 @@
+// Package program serves programs declared in a TOML methods file as
+// XML-RPC methods, synchronously or as jobs that outlive the call.
+//
+// # The methods file
+//
+//	[[method]]
+//	name = "sim.run"                  # letters, digits, _ . : /; not system.* or jobs.*
+//	help = "Run the simulation."
+//	argv = ["/opt/sim/bin/sim", "--steps={steps}", "--mode", "{mode}", "--", "{input}"]
+//	dir = "/srv/sim"                  # working directory; relative: from the file's directory (the default)
+//	env = ["PATH", "HOME", "LANG"]    # passed through from serve's environment, if set there
+//	setenv = { OMP_NUM_THREADS = "4" } # fixed values; nothing else is inherited
+//	timeout = "10m"                   # default 1m for sync methods, none for async; "0s": none
+//	kill_grace = "5s"                 # SIGTERM, then SIGKILL this much later (default 5s)
+//	output_cap = "4MiB"               # or bytes; default 1 MiB per stream (sync), 64 MiB (async)
+//	max_concurrent = 2                # default 4
+//	async = true                      # returns a job id at once
+//
+//	[[method.param]]
+//	name = "steps"
+//	type = "int"      # int i8 double boolean string base64 dateTime.iso8601 array struct
+//	min = 1
+//	max = 1_000_000
+//	default = 100     # a param without a default is required
+//	help = "Number of steps."
+//
+//	[[method.param]]
+//	name = "mode"
+//	type = "string"
+//	enum = ["fast", "exact"]
+//	default = "fast"
+//
+//	[[method.param]]
+//	name = "input"
+//	type = "string"
+//	allow_leading_dash = false  # the default
+//
+// Load checks the file when serve starts: unknown keys, types, names,
+// ranges, defaults against enum/min/max, and that every param is used in
+// argv and every placeholder names a param. Its errors are *ConfigError,
+// naming the line. A file (or its directory) that other users could
+// change is refused.
+//
+// # Arguments
+//
+// The program is started with execve, never through a shell. Each argv
+// element becomes exactly one argument: a literal, or a literal prefix,
+// one {param} and a literal suffix ("--steps={steps}"); write {{ and }}
+// for literal braces. So nothing a caller sends can add an argument: a
+// value with spaces, quotes, ";", newlines or "$(...)" arrives as one
+// literal argument. A NUL byte cannot be in an argument and is refused.
+//
+// A value that starts an argument (the placeholder has no prefix) could
+// still be read by the program as an option, "--force" say. Such values
+// are refused with a fault unless the param sets allow_leading_dash =
+// true; method authors should also put "--" before positional
+// placeholders where the program supports it. Negative numbers need
+// allow_leading_dash too.
+//
+// Values become text as: int and i8 in decimal; double in the shortest
+// form that reads back the same (Go's 'g': 0.25, 1e+21); boolean
+// true/false; string as is; base64 as its raw bytes; dateTime.iso8601 in
+// RFC 3339 UTC; array and struct as one JSON argument. enum values are
+// compared in this text form; min and max apply to numbers.
+//
+// # Calls
+//
+// A call gives params positionally, or as one struct of named params:
+// sim.run(100, "exact") or sim.run({"steps": 100, "mode": "exact"}). A
+// method whose only param is a struct takes the single struct
+// positionally. Missing params take their default. A bad param is a
+// fault with rpc.CodeInvalidParams.
+//
+// A sync method answers {exit_code, stdout, stderr, truncated,
+// duration_s}. A non-zero exit is a result; a program killed by signal N
+// has exit_code 128+N. stdout and stderr are strings when XML can carry
+// them as text (valid UTF-8, no control characters other than tab,
+// newline and carriage return), otherwise base64 of the raw bytes: check
+// the type. Each is cut at output_cap (truncated is then true), and the
+// rest is read and discarded so the program never blocks on a full pipe.
+// A timeout, a program or working directory that does not exist, or a
+// failure to start is a fault with rpc.CodeApplication. The caller going
+// away stops the program as a timeout does.
+//
+// Calls beyond max_concurrent wait for a free slot for as long as the
+// caller waits (its request context); async calls beyond it fault at
+// once (busy).
+//
+// On Unix the program runs in a process group of its own: a timeout or
+// cancel sends SIGTERM to the whole group and SIGKILL kill_grace later,
+// and whatever the program leaves in its group when it exits is killed.
+// Elsewhere only the program itself is killed.
+//
+// The program is found through serve's PATH when argv[0] has no slash.
+//
+// # Jobs
+//
+// An async method starts the program and returns a job id. The job runs
+// for serve's lifetime, not the call's: it survives the caller and the
+// SSH link. Host.Close (serve stopping) cancels running jobs. Its stdout
+// and stderr go, interleaved as written, to one output file capped at
+// output_cap. The built-in methods are jobs.status(id), jobs.output(id,
+// offset[, max_bytes]) → {data, next_offset, done, state, truncated},
+// jobs.wait(id, timeout_s), jobs.cancel(id) and jobs.list().
+//
+// The state directory (mode 0700) holds jobs/<id>/meta.json (written
+// atomically: temp file, fsync, rename) and jobs/<id>/output. A restarted
+// serve reads them back: finished jobs keep their state and output, and
+// jobs that were running when the previous serve died are marked lost.
+// Nothing is deleted automatically.
+package program

@@ -1,0 +1,30 @@
+//go:build unix
+
+package program
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// newGroup makes the program the leader of a process group of its own,
+// so a timeout or cancel reaches everything it started.
+func newGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+
+// terminate asks the program's process group to stop (SIGTERM).
+func terminate(pid int) { _ = syscall.Kill(-pid, syscall.SIGTERM) }
+
+// killGroup kills what is left of the program's process group (SIGKILL).
+// The group's id stays reserved while any member lives, so this cannot
+// reach an unrelated process.
+func killGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
+// exitCode is the exit status, or 128+signal for a killed program as a
+// shell reports it.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
