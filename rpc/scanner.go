@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -167,6 +168,8 @@ func (s *scanner) next() (token, error) {
 		s.fill(9)
 		rest := s.buf[s.pos:s.end]
 		switch {
+		case len(rest) > 1 && rest[1] != '!' && rest[1] != '?':
+			// an element tag: the common case
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			s.pos += 4
 			if err := s.skipPast("-->"); err != nil {
@@ -225,6 +228,22 @@ func (s *scanner) pop() {
 // readName reads an XML name at pos into s.name.
 func (s *scanner) readName() error {
 	s.name = s.name[:0]
+	// Fast path: the whole name is in the buffer.
+	b := s.buf[s.pos:s.end]
+	i := 0
+	for i < len(b) && i <= maxNameLen && nameByte[b[i]] {
+		i++
+	}
+	if i < len(b) && i > 0 && i <= maxNameLen && b[0] < 0x80 {
+		if c := b[i]; c == '>' || c == '/' || c == '=' || isSpaceByte(c) {
+			if c := b[0]; c == '-' || c == '.' || (c >= '0' && c <= '9') || c == ':' {
+				return s.syntax("invalid name " + strconv.Quote(string(b[:i])))
+			}
+			s.name = append(s.name, b[:i]...)
+			s.pos += i
+			return nil
+		}
+	}
 	for {
 		if s.pos >= s.end && !s.fill(1) {
 			if err := s.readErr(); err != nil {
@@ -596,6 +615,18 @@ func xmlChar(r rune) bool {
 		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
+// nameByte marks the ASCII bytes allowed in XML names.
+var nameByte = [256]bool{
+	'-': true, '.': true, ':': true, '_': true,
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true, 'H': true, 'I': true, 'J': true,
+	'K': true, 'L': true, 'M': true, 'N': true, 'O': true, 'P': true, 'Q': true, 'R': true, 'S': true, 'T': true,
+	'U': true, 'V': true, 'W': true, 'X': true, 'Y': true, 'Z': true,
+	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true, 'h': true, 'i': true, 'j': true,
+	'k': true, 'l': true, 'm': true, 'n': true, 'o': true, 'p': true, 'q': true, 'r': true, 's': true, 't': true,
+	'u': true, 'v': true, 'w': true, 'x': true, 'y': true, 'z': true,
+}
+
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func isSpace(b []byte) bool {
@@ -611,10 +642,8 @@ func isSpace(b []byte) bool {
 // (append grows large slices by only 1.25x, which copies a long string ~5
 // times over).
 func (s *scanner) appendText(b []byte) {
-	if n := len(s.text) + len(b); n > cap(s.text) {
-		t := make([]byte, len(s.text), max(n, 2*cap(s.text), 512))
-		copy(t, s.text)
-		s.text = t
+	if len(s.text)+len(b) > cap(s.text) {
+		s.text = slices.Grow(s.text, max(len(b), cap(s.text), 512))
 	}
 	s.text = append(s.text, b...)
 }
