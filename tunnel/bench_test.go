@@ -55,6 +55,18 @@ func benchSSHD(b *testing.B, quickAck bool) *tunnel.Client {
 	return dialOK(b, cfg)
 }
 
+// benchDialer dials directly, through the in-process server, or through a
+// real sshd, with TCP_QUICKACK on.
+func benchDialer(b *testing.B, path string) dialFunc {
+	switch path {
+	case "inproc":
+		return benchTunnel(b, true).DialContext
+	case "sshd":
+		return benchSSHD(b, true).DialContext
+	}
+	return directDial
+}
+
 // runConcurrent runs b.N calls of op spread over c workers and reports
 // calls/s.
 func runConcurrent(b *testing.B, c int, setup func() (op func() error, done func())) {
@@ -89,16 +101,14 @@ func runConcurrent(b *testing.B, c int, setup func() (op func() error, done func
 }
 
 // BenchmarkEcho: 64-byte request/response on long-lived connections, direct
-// and through the tunnel, with 1 and 8 connections in parallel.
+// and through the tunnel (in-process x/crypto server or OpenSSH sshd), with
+// 1 and 8 connections in parallel.
 func BenchmarkEcho(b *testing.B) {
-	for _, path := range []string{"direct", "tunnel"} {
+	for _, path := range []string{"direct", "inproc", "sshd"} {
 		for _, c := range []int{1, 8} {
 			b.Run(path+"/c="+strconv.Itoa(c), func(b *testing.B) {
 				echo := echoAddr(b, "tcp", "127.0.0.1:0")
-				dial := dialFunc(directDial)
-				if path == "tunnel" {
-					dial = benchTunnel(b, true).DialContext
-				}
+				dial := benchDialer(b, path)
 				msg := make([]byte, 64)
 				runConcurrent(b, c, func() (func() error, func()) {
 					conn, err := dial(context.Background(), "tcp", echo)
@@ -119,15 +129,13 @@ func BenchmarkEcho(b *testing.B) {
 	}
 }
 
-// BenchmarkThroughput: bytes one way through the tunnel into a sink.
+// BenchmarkThroughput: bytes one way into a sink, direct and through the
+// tunnel.
 func BenchmarkThroughput(b *testing.B) {
-	for _, path := range []string{"direct", "tunnel"} {
+	for _, path := range []string{"direct", "inproc", "sshd"} {
 		b.Run(path, func(b *testing.B) {
 			sink := sinkAddr(b)
-			dial := dialFunc(directDial)
-			if path == "tunnel" {
-				dial = benchTunnel(b, true).DialContext
-			}
+			dial := benchDialer(b, path)
 			conn, err := dial(context.Background(), "tcp", sink)
 			if err != nil {
 				b.Fatal(err)
