@@ -8,6 +8,7 @@ from xmlrpc.server import SimpleXMLRPCDispatcher, SimpleXMLRPCRequestHandler
 
 class UnixHandler(SimpleXMLRPCRequestHandler):
     rpc_paths = ('/', '/RPC2')
+    disable_nagle_algorithm = False  # TCP_NODELAY does not apply to AF_UNIX
 
     def address_string(self):  # a Unix peer has no (host, port)
         return 'unix'
