@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 )
@@ -13,7 +14,7 @@ import (
 // EncodeCall writes a <methodCall> of method with params, each element one param.
 func EncodeCall(w io.Writer, method string, params []any) error {
 	if err := writeCall(w, method, params); err != nil {
-		return errors.Join(errors.New("rpc: encode call"), err)
+		return fmt.Errorf("rpc: encode call: %w", err)
 	}
 	return nil
 }
@@ -22,7 +23,7 @@ func EncodeCall(w io.Writer, method string, params []any) error {
 // Use EncodeFault for a fault.
 func EncodeResponse(w io.Writer, result any) error {
 	if err := writeResponse(w, result); err != nil {
-		return errors.Join(errors.New("rpc: encode response"), err)
+		return fmt.Errorf("rpc: encode response: %w", err)
 	}
 	return nil
 }
@@ -58,7 +59,7 @@ func DecodeResponse(r io.Reader, lim Limits, reply any) error {
 	err := readResponse(r, lim, reply)
 	var f *Fault
 	if err != nil && !errors.As(err, &f) {
-		return errors.Join(errors.New("rpc: decode response"), err)
+		return fmt.Errorf("rpc: decode response: %w", err)
 	}
 	return err
 }

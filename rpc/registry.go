@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -173,6 +174,9 @@ func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) callI
 		return ci
 	}
 	ci.Method = name
+	if len(ci.Method) > 256 { // it goes to logs
+		ci.Method = strings.ToValidUTF8(ci.Method[:256], "") + "..."
+	}
 	result, err := r.call(ctx, d, name)
 	if err == nil {
 		var buf bytes.Buffer

@@ -652,7 +652,7 @@ func (s *scanner) appendText(b []byte) {
 // handed over without a copy; the scanner then starts a new buffer, so the
 // bytes are never written again.
 func (s *scanner) takeText(text []byte) string {
-	if len(text) < 64<<10 || len(text) == 0 || &text[0] != &s.text[:1][0] || cap(s.text) > 2*len(text) {
+	if len(text) < 64<<10 || unsafe.SliceData(text) != unsafe.SliceData(s.text) || cap(s.text) > 2*len(text) {
 		return string(text)
 	}
 	s.text = nil
