@@ -179,11 +179,20 @@ func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) callI
 	}
 	result, err := r.call(ctx, d, name)
 	if err == nil {
-		var buf bytes.Buffer
-		if err = writeResponse(&buf, result); err == nil {
-			_, _ = w.Write(buf.Bytes())
+		// Encode into a buffer so that a value that cannot be encoded still
+		// leaves room for a fault; a *bytes.Buffer w is used directly.
+		buf, direct := w.(*bytes.Buffer)
+		if !direct {
+			buf = new(bytes.Buffer)
+		}
+		mark := buf.Len()
+		if err = writeResponse(buf, result); err == nil {
+			if !direct {
+				_, _ = w.Write(buf.Bytes())
+			}
 			return ci
 		}
+		buf.Truncate(mark)
 		err = &Fault{Code: CodeInternal, Message: "encode result: " + err.Error()}
 	}
 	ci.Fault = methodFault(err)

@@ -574,3 +574,30 @@ func mustB64(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func TestServeToPlainWriter(t *testing.T) {
+	// serve writes a *bytes.Buffer directly; any other writer gets a copy.
+	r := testRegistry(t)
+	for _, tt := range []struct {
+		method   string
+		wantCode int
+	}{{"add", 0}, {"badResult", CodeInternal}} {
+		var body, out bytes.Buffer
+		if err := writeCall(&body, tt.method, []any{1, 2}[:map[string]int{"add": 2}[tt.method]]); err != nil {
+			t.Fatal(err)
+		}
+		r.serve(context.Background(), &body, struct{ io.Writer }{&out})
+		var got any
+		err := readResponse(&out, Limits{}, &got)
+		var f *Fault
+		code := 0
+		if errors.As(err, &f) {
+			code = f.Code
+		} else if err != nil {
+			t.Fatalf("%s: response does not decode: %v", tt.method, err)
+		}
+		if code != tt.wantCode {
+			t.Errorf("%s: got %v, %v; want fault code %d", tt.method, got, err, tt.wantCode)
+		}
+	}
+}
