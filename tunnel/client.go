@@ -212,8 +212,9 @@ func (c *Client) Close() error {
 // "tcp4" or "tcp6" with addr host:port (direct-tcpip; the server resolves
 // the name), or "unix" with a socket path on the server
 // (direct-streamlocal@openssh.com). It suits http.Transport.DialContext.
-// ctx bounds the channel open. Errors: ErrClosed, *OpenError (matching
-// ErrRemoteRefused, ErrForwardProhibited, fs.ErrNotExist, fs.ErrPermission),
+// ctx bounds the channel open; a channel that opens after ctx is done is
+// closed. Errors: ErrClosed (or the cause of a lost link), *OpenError
+// (matching ErrRemoteConnectFailed, ErrRemoteRefused, ErrForwardProhibited),
 // ctx's error.
 func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	switch network {

@@ -3,7 +3,6 @@ package tunnel
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -22,6 +21,13 @@ var ErrNoHostKeyCheck = errors.New("tunnel: no host key verification configured 
 // that refused the connection: nothing listens on that port, as reported by
 // the SSH server's `connect failed ("Connection refused")`.
 var ErrRemoteRefused = errors.New("tunnel: remote connection refused")
+
+// ErrRemoteConnectFailed matches (errors.Is) an *OpenError for any
+// "connect failed" refusal: the server could not reach the address. It
+// includes ErrRemoteRefused. For unix sockets OpenSSH's sshd says only
+// "open failed", whether the socket is missing, the SSH user may not open
+// it, or AllowStreamLocalForwarding is off: it cannot tell them apart.
+var ErrRemoteConnectFailed = errors.New("tunnel: remote connect failed")
 
 // ErrForwardProhibited matches (errors.Is) an *OpenError for a forwarding
 // request the SSH server refused by policy ("administratively prohibited":
@@ -107,10 +113,10 @@ func (e *RevokedHostKeyError) Error() string {
 }
 
 // OpenError reports that the SSH server refused to open a forwarding
-// channel. errors.Is matches ErrRemoteRefused for a refused TCP connection,
-// ErrForwardProhibited for a policy refusal, and fs.ErrNotExist /
-// fs.ErrPermission when the server could not open a unix socket for those
-// reasons. Unwrap gives the *ssh.OpenChannelError.
+// channel. errors.Is matches ErrRemoteConnectFailed for any connect
+// failure, ErrRemoteRefused for a refused TCP connection, and
+// ErrForwardProhibited for a policy refusal of TCP forwarding. Message keeps
+// the server's words. Unwrap gives the *ssh.OpenChannelError.
 type OpenError struct {
 	Network string // "tcp" or "unix"
 	Addr    string // remote host:port or socket path
@@ -137,16 +143,13 @@ func (e *OpenError) Unwrap() error {
 
 // Is reports whether the refusal matches one of the sentinels.
 func (e *OpenError) Is(target error) bool {
-	msg := strings.ToLower(e.Message)
 	switch target {
 	case ErrForwardProhibited:
 		return e.Reason == ssh.Prohibited
+	case ErrRemoteConnectFailed:
+		return e.Reason == ssh.ConnectionFailed
 	case ErrRemoteRefused:
-		return e.Reason == ssh.ConnectionFailed && strings.Contains(msg, "refused")
-	case fs.ErrNotExist:
-		return e.Reason == ssh.ConnectionFailed && strings.Contains(msg, "no such file")
-	case fs.ErrPermission:
-		return e.Reason == ssh.ConnectionFailed && strings.Contains(msg, "permission denied")
+		return e.Reason == ssh.ConnectionFailed && strings.Contains(strings.ToLower(e.Message), "refused")
 	}
 	return false
 }

@@ -7,15 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/rpcssh/rpcssh/tunnel"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
@@ -107,42 +107,68 @@ func TestDialContextErrors(t *testing.T) {
 	denied := newInProc(t, tunneltest.Config{DenyForwarding: true})
 	c := dialOK(t, p.config())
 	cd := dialOK(t, denied.config())
-	dir := t.TempDir()
-	noPerm := filepath.Join(dir, "private.sock")
-	echoAddr(t, "unix", noPerm)
-	if err := os.Chmod(dir, 0o000); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(dir, 0o700) })
-	_, statErr := os.Stat(noPerm) // root ignores the mode
+	echo := echoAddr(t, "tcp", "127.0.0.1:0")
+	missing := filepath.Join(t.TempDir(), "missing.sock")
+	checkOpenErrors(t, []openErrorCase{
+		{"closed port", c, "tcp", refusedAddr(t), []error{tunnel.ErrRemoteRefused, tunnel.ErrRemoteConnectFailed}, tunnel.ErrForwardProhibited, "connect failed: Connection refused"},
+		{"prohibited tcp", cd, "tcp", echo, []error{tunnel.ErrForwardProhibited}, tunnel.ErrRemoteConnectFailed, "administratively prohibited"},
+		{"prohibited unix", cd, "unix", missing, []error{tunnel.ErrRemoteConnectFailed}, tunnel.ErrRemoteRefused, "connect failed: open failed"},
+		{"socket missing", c, "unix", missing, []error{tunnel.ErrRemoteConnectFailed}, tunnel.ErrRemoteRefused, "connect failed: open failed"},
+	})
+}
 
-	tests := []struct {
-		name     string
-		c        *tunnel.Client
-		network  string
-		addr     string
-		want     error
-		wantText string
-		skip     bool
-	}{
-		{"closed port", c, "tcp", refusedAddr(t), tunnel.ErrRemoteRefused, "Connection refused", false},
-		{"prohibited tcp", cd, "tcp", echoAddr(t, "tcp", "127.0.0.1:0"), tunnel.ErrForwardProhibited, "administratively prohibited", false},
-		{"prohibited unix", cd, "unix", "/tmp/x.sock", tunnel.ErrForwardProhibited, "administratively prohibited", false},
-		{"socket missing", c, "unix", filepath.Join(t.TempDir(), "missing.sock"), fs.ErrNotExist, "No such file or directory", false},
-		{"socket not permitted", c, "unix", noPerm, fs.ErrPermission, "Permission denied", statErr == nil},
+// The same refusals from OpenSSH's sshd: the mapping rests on its wording.
+func TestDialContextErrorsFromOpenSSH(t *testing.T) {
+	dial := func(sc tunneltest.SSHDConfig) *tunnel.Client {
+		s := tunneltest.StartSSHD(t, sc)
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		if err := s.WriteKnownHosts(kh, false); err != nil {
+			t.Fatal(err)
+		}
+		key, err := tunnel.LoadKey(s.ClientKeyPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dialOK(t, tunnel.Config{Addr: s.Addr(), User: s.User, Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, KnownHostsFiles: []string{kh}})
 	}
+	c := dial(tunneltest.SSHDConfig{})
+	cd := dial(tunneltest.SSHDConfig{AllowTCPForwarding: "no", AllowStreamLocalForwarding: "no"})
+	echo := echoAddr(t, "tcp", "127.0.0.1:0")
+	missing := filepath.Join(t.TempDir(), "missing.sock")
+	checkOpenErrors(t, []openErrorCase{
+		{"closed port", c, "tcp", refusedAddr(t), []error{tunnel.ErrRemoteRefused, tunnel.ErrRemoteConnectFailed}, tunnel.ErrForwardProhibited, "connect failed: Connection refused"},
+		{"prohibited tcp", cd, "tcp", echo, []error{tunnel.ErrForwardProhibited}, tunnel.ErrRemoteConnectFailed, "administratively prohibited"},
+		{"prohibited unix", cd, "unix", missing, []error{tunnel.ErrRemoteConnectFailed}, tunnel.ErrRemoteRefused, "connect failed: open failed"},
+		{"socket missing", c, "unix", missing, []error{tunnel.ErrRemoteConnectFailed}, tunnel.ErrRemoteRefused, "connect failed: open failed"},
+	})
+}
+
+type openErrorCase struct {
+	name     string
+	c        *tunnel.Client
+	network  string
+	addr     string
+	want     []error
+	notWant  error
+	wantText string
+}
+
+func checkOpenErrors(t *testing.T, tests []openErrorCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.skip {
-				t.Skip("running as root: file modes do not stop us")
-			}
 			_, err := tt.c.DialContext(testCtx(t), tt.network, tt.addr)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("DialContext(%s, %s) error = %v, want errors.Is %v", tt.network, tt.addr, err, tt.want)
-			}
 			var oe *tunnel.OpenError
 			if !errors.As(err, &oe) {
-				t.Fatalf("error %T is not *tunnel.OpenError", err)
+				t.Fatalf("DialContext(%s, %s) error = %v (%T), want *tunnel.OpenError", tt.network, tt.addr, err, err)
+			}
+			for _, w := range tt.want {
+				if !errors.Is(err, w) {
+					t.Errorf("error %v: errors.Is(%v) = false, want true", err, w)
+				}
+			}
+			if errors.Is(err, tt.notWant) {
+				t.Errorf("error %v: errors.Is(%v) = true, want false", err, tt.notWant)
 			}
 			if !strings.Contains(err.Error(), tt.wantText) || !strings.Contains(err.Error(), tt.addr) {
 				t.Errorf("error %q, want it to contain %q and %q", err, tt.wantText, tt.addr)

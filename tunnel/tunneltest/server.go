@@ -64,8 +64,9 @@ type Config struct {
 	HostCA ssh.Signer
 	// HostKey, when set, replaces the fresh ed25519 host key.
 	HostKey ssh.Signer
-	// DenyForwarding refuses direct-tcpip and direct-streamlocal channels as
-	// "administratively prohibited".
+	// DenyForwarding refuses forwarding like AllowTcpForwarding no /
+	// AllowStreamLocalForwarding no: direct-tcpip as "administratively
+	// prohibited", direct-streamlocal as "connect failed" (as sshd does).
 	DenyForwarding bool
 	// Stall makes the handshake hang (to test timeouts).
 	Stall Stall
@@ -77,7 +78,10 @@ type Config struct {
 // Server is an in-process SSH server on a loopback port. It serves
 // direct-tcpip and direct-streamlocal@openssh.com by dialling locally,
 // answers keepalive@openssh.com like OpenSSH (with a failure reply), and
-// rejects sessions.
+// rejects sessions. Refusals are worded as OpenSSH 9's sshd words them:
+// TCP "connect failed" with strerror ("Connection refused"), TCP policy
+// "administratively prohibited", and for unix sockets always "connect
+// failed" with "open failed".
 type Server struct {
 	cfg      Config
 	ln       net.Listener
@@ -391,7 +395,7 @@ func (s *Server) serveConn(c net.Conn) {
 				_ = nc.Reject(ssh.ConnectionFailed, "bad direct-tcpip request")
 				continue
 			}
-			s.forward(&wg, connDone, nc, "tcp", net.JoinHostPort(m.Host, strconv.FormatUint(uint64(m.Port), 10)))
+			s.forwardTCP(&wg, connDone, nc, net.JoinHostPort(m.Host, strconv.FormatUint(uint64(m.Port), 10)))
 		case "direct-streamlocal@openssh.com":
 			var m struct {
 				Path     string
@@ -402,25 +406,31 @@ func (s *Server) serveConn(c net.Conn) {
 				_ = nc.Reject(ssh.ConnectionFailed, "bad direct-streamlocal request")
 				continue
 			}
-			s.forward(&wg, connDone, nc, "unix", m.Path)
+			s.forwardStreamLocal(&wg, connDone, nc, m.Path)
 		default:
 			_ = nc.Reject(ssh.UnknownChannelType, "tunneltest: only forwarding is served")
 		}
 	}
 }
 
-// forward dials network/addr locally and copies between it and the
-// channel, half-closing each direction as its source ends.
-func (s *Server) forward(wg *sync.WaitGroup, connDone <-chan struct{}, nc ssh.NewChannel, network, addr string) {
+// forwardTCP dials addr locally and joins it to the channel; failures are
+// worded as OpenSSH's sshd words them.
+func (s *Server) forwardTCP(wg *sync.WaitGroup, connDone <-chan struct{}, nc ssh.NewChannel, addr string) {
 	if s.cfg.DenyForwarding {
-		_ = nc.Reject(ssh.Prohibited, "administratively prohibited")
+		_ = nc.Reject(ssh.Prohibited, "open failed")
 		return
 	}
-	conn, err := net.DialTimeout(network, addr, 10*time.Second)
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		_ = nc.Reject(ssh.ConnectionFailed, strerror(err))
 		return
 	}
+	s.pipe(wg, connDone, nc, conn)
+}
+
+// pipe accepts nc and copies between it and conn, half-closing each
+// direction as its source ends.
+func (s *Server) pipe(wg *sync.WaitGroup, connDone <-chan struct{}, nc ssh.NewChannel, conn net.Conn) {
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		conn.Close()
@@ -461,6 +471,21 @@ func (s *Server) forward(wg *sync.WaitGroup, connDone <-chan struct{}, nc ssh.Ne
 			ch.Close()
 		}
 	}()
+}
+
+// forwardStreamLocal answers like OpenSSH's sshd: every failure, policy
+// included, is "connect failed" with the message "open failed".
+func (s *Server) forwardStreamLocal(wg *sync.WaitGroup, connDone <-chan struct{}, nc ssh.NewChannel, path string) {
+	if s.cfg.DenyForwarding {
+		_ = nc.Reject(ssh.ConnectionFailed, "open failed")
+		return
+	}
+	conn, err := net.DialTimeout("unix", path, 10*time.Second)
+	if err != nil {
+		_ = nc.Reject(ssh.ConnectionFailed, "open failed")
+		return
+	}
+	s.pipe(wg, connDone, nc, conn)
 }
 
 // strerror words a local dial error as OpenSSH's strerror() would:
