@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"reflect"
@@ -20,6 +21,14 @@ type decoder struct {
 
 func newDecoder(r io.Reader, lim Limits) *decoder {
 	lim = lim.withDefaults()
+	if b, ok := r.(*bytes.Buffer); ok && int64(b.Len()) <= lim.MaxBodyBytes {
+		// The whole body is in memory: scan it in place (it is consumed,
+		// as a Read would, and never written to).
+		s := newScanner(nil)
+		s.buf = b.Next(b.Len())
+		s.end, s.rerr = len(s.buf), io.EOF
+		return &decoder{s: s, lim: lim}
+	}
 	return &decoder{s: newScanner(&limitReader{r: r, n: lim.MaxBodyBytes}), lim: lim}
 }
 

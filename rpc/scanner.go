@@ -57,8 +57,13 @@ const (
 	maxOpen     = 1 << 16 // open elements; the grammar stops far earlier (Limits.MaxDepth)
 )
 
+// newScanner returns a scanner reading r; a nil r leaves buf to the caller.
 func newScanner(r io.Reader) *scanner {
-	return &scanner{r: r, buf: make([]byte, scanBufSize), nextLT: finder{at: -1}, nextAmp: finder{at: -1}}
+	s := &scanner{r: r, nextLT: finder{at: -1}, nextAmp: finder{at: -1}}
+	if r != nil {
+		s.buf = make([]byte, scanBufSize)
+	}
+	return s
 }
 
 // finder caches a search for one byte, in absolute input offsets: at is
