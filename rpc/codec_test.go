@@ -817,3 +817,43 @@ json.dump(docs, sys.stdout)
 		t.Errorf("DecodeResponse(python fault) error = %v, want fault 4", err)
 	}
 }
+
+// TestDecodePeerGoldens decodes documents written by other implementations
+// (kept in testdata so they are checked even without python3).
+func TestDecodePeerGoldens(t *testing.T) {
+	py, err := os.ReadFile(goldenPath("peer_python_call"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	method, params, err := rpc.DecodeCall(bytes.NewReader(py), rpc.Limits{})
+	wantParams := []any{
+		int64(42), true, "têšt \U0001F600 <&>", 7283.43, nil, []byte("\x00byte string\xff"),
+		time.Date(1904, 1, 1, 5, 24, 54, 0, time.UTC), []any{int64(1), "a", []any{}},
+		map[string]any{"b": int64(1), "a": map[string]any{"k": nil}}, " spaced ",
+	}
+	if err != nil || method != "têšt.all" || !reflect.DeepEqual(params, wantParams) {
+		t.Errorf("python call: %q, %#v, %v\nwant %#v", method, params, err, wantParams)
+	}
+
+	apache, err := os.ReadFile(goldenPath("peer_apache_response"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	if err := rpc.DecodeResponse(bytes.NewReader(apache), rpc.Limits{}, &got); err != nil {
+		t.Fatalf("apache response: %v", err)
+	}
+	want := []any{nil, int64(9876543210), int64(-5), int64(300), int64(123456789012), 1.5, 2.25,
+		time.Date(2026, 1, 1, 11, 0, 0, 0, time.UTC), []byte("\x00byte string\xff")}
+	if len(got) != len(want) {
+		t.Fatalf("apache response: %#v, want %#v", got, want)
+	}
+	for i := range want {
+		if tm, ok := got[i].(time.Time); ok {
+			got[i] = tm.UTC()
+		}
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("apache value %d = %#v, want %#v", i, got[i], want[i])
+		}
+	}
+}
