@@ -95,7 +95,7 @@ func hints(err error) []string {
 	case errors.As(err, &openErr) && errors.Is(err, fs.ErrPermission):
 		out = append(out, "the SSH user may not open that socket: check its owner and 'rpcssh serve --socket-mode'")
 	case errors.As(err, &openErr) && openErr.Network == "unix" && !errors.Is(err, tunnel.ErrForwardProhibited):
-		out = append(out, "the SSH server would not open the socket: check the path, and that its sshd_config allows it (AllowStreamLocalForwarding yes)")
+		out = append(out, fmt.Sprintf("the SSH server would not open %s: the socket may not exist, the SSH user may not have permission, or sshd_config forbids it (AllowStreamLocalForwarding)", openErr.Addr))
 	case errors.Is(err, tunnel.ErrRemoteRefused):
 		out = append(out, "nothing listens there on the remote host: is 'rpcssh serve' running, on that --port (or --socket)?")
 	case errors.Is(err, tunnel.ErrForwardProhibited):
