@@ -2,8 +2,10 @@ package tunnel_test
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -269,5 +271,28 @@ func TestDialSingleKeyTypeKnownHosts(t *testing.T) {
 			cfg.KnownHostsFiles = []string{kh}
 			dialOK(t, cfg)
 		})
+	}
+}
+
+// Accept-new records the name dialled, not its address: OpenSSH has
+// CheckHostIP off by default since 8.5, so neither does this package.
+func TestDialAcceptNewRecordsNameOnly(t *testing.T) {
+	if addrs, err := net.LookupHost("localhost"); err != nil || !slices.Contains(addrs, "127.0.0.1") {
+		t.Skipf("localhost does not resolve to 127.0.0.1: %v %v", addrs, err)
+	}
+	p := newInProc(t, tunneltest.Config{})
+	_, port, _ := net.SplitHostPort(p.srv.Addr())
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	cfg := p.config()
+	cfg.KnownHostsFiles = []string{kh}
+	cfg.Addr = net.JoinHostPort("localhost", port)
+	cfg.AcceptNew = true
+	dialOK(t, cfg)
+
+	cfg.AcceptNew = false
+	dialOK(t, cfg) // the hashed [localhost]:port line matches
+	cfg.Addr = p.srv.Addr()
+	if _, err := tunnel.Dial(testCtx(t), cfg); !errors.As(err, new(*tunnel.UnknownHostError)) {
+		t.Fatalf("Dial(%s) after accepting localhost: error = %v, want *UnknownHostError", cfg.Addr, err)
 	}
 }
