@@ -1,6 +1,7 @@
 package tunnel_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -86,5 +87,32 @@ func TestWaitAfterClose(t *testing.T) {
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("second Close() = %v, want nil", err)
+	}
+}
+
+// ctx bounds the channel open even when the server never answers it.
+func TestDialContextBoundedOnFrozenServer(t *testing.T) {
+	p := newInProc(t, tunneltest.Config{})
+	cfg := p.config()
+	cfg.KeepaliveInterval = -1
+	c := dialOK(t, cfg)
+	p.srv.Freeze()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	res := make(chan error, 1)
+	go func() {
+		conn, err := c.DialContext(ctx, "tcp", "127.0.0.1:9")
+		if conn != nil {
+			conn.Close()
+		}
+		res <- err
+	}()
+	select {
+	case err := <-res:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("DialContext error = %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("DialContext ignored its context")
 	}
 }
