@@ -11,6 +11,10 @@ import (
 	"unicode/utf8"
 )
 
+// I8 is an int64 that is always encoded as <i8>, for callers that want to
+// force it (other integers go out as <int> when they fit in 32 bits).
+type I8 int64
+
 // encoder writes XML-RPC straight into a buffer that is flushed to w in
 // chunks; long strings go to w without being copied into the buffer.
 // Escaping is hand-rolled: & < > are escaped, \r becomes &#xD; so that it

@@ -70,7 +70,3 @@ func faultOf(err error) *Fault {
 	}
 	return &Fault{Code: CodeParse, Message: err.Error()}
 }
-
-// I8 is an int64 that is always encoded as <i8>, for callers that want to
-// force it (other integers go out as <int> when they fit in 32 bits).
-type I8 int64

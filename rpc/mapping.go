@@ -217,8 +217,8 @@ func (si *structInfo) lookup(name []byte) (field, bool) {
 	return field{}, false
 }
 
-// fieldByIndex is v.FieldByIndex that allocates nil embedded pointers (never
-// needed here since only embedded struct values are flattened, kept simple).
+// fieldByIndex is v.FieldByIndex for the paths collectFields makes (embedded
+// struct values only, so no nil pointers on the way).
 func fieldByIndex(v reflect.Value, index []int) reflect.Value {
 	for _, i := range index {
 		v = v.Field(i)
