@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,8 @@ type paramDecl struct {
 	AllowLeadingDash bool   `toml:"allow_leading_dash"`
 }
 
+var reTOMLLine = regexp.MustCompile(`^line (\d+) (.*)$`)
+
 func parse(name, baseDir string, data []byte) (*File, error) {
 	var decl fileDecl
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&decl)
@@ -158,7 +161,13 @@ func parse(name, baseDir string, data []byte) (*File, error) {
 		if errors.As(err, &pe) {
 			return nil, &ConfigError{File: name, Line: pe.Position.Line, Msg: pe.Message}
 		}
-		return nil, &ConfigError{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+		// Type mismatches are plain errors "toml: line N (last key K): ...".
+		msg := strings.TrimPrefix(err.Error(), "toml: ")
+		if m := reTOMLLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &ConfigError{File: name, Line: line, Msg: m[2]}
+		}
+		return nil, &ConfigError{File: name, Msg: msg}
 	}
 	loc := newLocator(data)
 	if und := md.Undecoded(); len(und) > 0 {

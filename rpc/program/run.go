@@ -104,7 +104,9 @@ func start(m *Method, argv, env []string, stdout, stderr io.Writer) (*process, e
 			return nil, faultf(codeApplication, "%s: program %q not found in serve's PATH", m.Name, path)
 		}
 		path = p
-	} else if _, err := os.Stat(path); err != nil {
+	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, faultf(codeApplication, "%s: program %q not found", m.Name, path)
+	} else if err != nil {
 		return nil, faultf(codeApplication, "%s: program %q: %v", m.Name, path, errors.Unwrap(err))
 	}
 	if env == nil {

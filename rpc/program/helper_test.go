@@ -1,0 +1,129 @@
+package program_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/rpc/program"
+)
+
+// testServer is a Host behind a real XML-RPC server and client.
+type testServer struct {
+	host   *program.Host
+	client *rpc.Client
+	dir    string // holds methods.toml
+	state  string
+}
+
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"sh", "python3"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found", tool)
+		}
+	}
+}
+
+// writeMethods writes a methods file (mode 0600) in a fresh directory.
+func writeMethods(t *testing.T, toml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "methods.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startHost loads toml and serves it; state "" gets a fresh state directory.
+func startHost(t *testing.T, toml, state string) *testServer {
+	t.Helper()
+	needTools(t)
+	f, err := program.Load(writeMethods(t, toml))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return startHostFile(t, f, state)
+}
+
+func startHostFile(t *testing.T, f *program.File, state string) *testServer {
+	t.Helper()
+	if state == "" {
+		state = t.TempDir()
+	}
+	h, err := program.New(f, program.Config{StateDir: state})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := rpc.NewServer(rpc.ServerConfig{})
+	if err := h.Register(srv); err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); h.Close() })
+	c, err := rpc.NewClient(rpc.ClientConfig{URL: hs.URL + "/RPC2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{host: h, client: c, dir: filepath.Dir(f.Path), state: state}
+}
+
+func (s *testServer) call(t *testing.T, method string, args ...any) (any, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out any
+	err := s.client.Call(ctx, method, args, &out)
+	return out, err
+}
+
+func (s *testServer) mustCall(t *testing.T, method string, args ...any) any {
+	t.Helper()
+	out, err := s.call(t, method, args...)
+	if err != nil {
+		t.Fatalf("%s%v: %v", method, args, err)
+	}
+	return out
+}
+
+// result is a sync call's struct.
+func result(t *testing.T, v any) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("result is %T, want struct", v)
+	}
+	return m
+}
+
+func faultCode(err error) int {
+	var f *rpc.Fault
+	if errors.As(err, &f) {
+		return f.Code
+	}
+	return 0
+}
+
+// TestMain lets the test binary be a serve that dies (PROGRAM_TEST_HELPER=serve).
+func TestMain(m *testing.M) {
+	if os.Getenv("PROGRAM_TEST_HELPER") == "serve" {
+		os.Exit(helperServe())
+	}
+	os.Exit(m.Run())
+}
+
+// argvPrinter starts an argv that prints the program's arguments, each
+// followed by a NUL (exact for any bytes; sh starts fast, python3 takes
+// seconds on a loaded machine).
+func argvPrinter() string {
+	return `argv = ["sh", "-c", 'for a; do printf "%s\0" "$a"; done', "sh", `
+}
+
+// pyArgvPrinter does the same in python3.
+const pyArgvPrinter = `"python3", "-c", "import json,sys; print(json.dumps(sys.argv[1:]))"`
