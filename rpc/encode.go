@@ -414,6 +414,9 @@ func writeResponse(w io.Writer, result any) error {
 
 // writeFault writes a complete fault <methodResponse>. It fails only if w does.
 func writeFault(w io.Writer, f *Fault) error {
+	if f == nil {
+		f = &Fault{Code: CodeInternal, Message: "internal error"}
+	}
 	e := newEncoder(w)
 	e.raw(xmlHeader + "<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>")
 	e.buf = strconv.AppendInt(e.buf, int64(f.Code), 10)

@@ -161,16 +161,32 @@ func (r *registry) lookup(name string) *method {
 
 // serve decodes one <methodCall> from body, runs the method, and writes a
 // complete <methodResponse> (result or fault) to w. It never panics.
-func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) callInfo {
+func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) (ci callInfo) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var ci callInfo
+	// Encode into a buffer so that a value that cannot be encoded still
+	// leaves room for a fault; a *bytes.Buffer w is used directly.
+	buf, direct := w.(*bytes.Buffer)
+	if !direct {
+		buf = new(bytes.Buffer)
+	}
+	mark := buf.Len()
+	defer func() {
+		if p := recover(); p != nil { // a bug in this package: still answer
+			buf.Truncate(mark)
+			ci.Fault = &Fault{Code: CodeInternal, Message: "internal error"}
+			_ = writeFault(buf, ci.Fault)
+		}
+		if !direct {
+			_, _ = w.Write(buf.Bytes())
+		}
+	}()
 	d := newDecoder(body, r.lim)
 	name, err := d.callHeader()
 	if err != nil {
 		ci.Fault = faultOf(err)
-		_ = writeFault(w, ci.Fault)
+		_ = writeFault(buf, ci.Fault)
 		return ci
 	}
 	ci.Method = name
@@ -179,24 +195,14 @@ func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) callI
 	}
 	result, err := r.call(ctx, d, name)
 	if err == nil {
-		// Encode into a buffer so that a value that cannot be encoded still
-		// leaves room for a fault; a *bytes.Buffer w is used directly.
-		buf, direct := w.(*bytes.Buffer)
-		if !direct {
-			buf = new(bytes.Buffer)
-		}
-		mark := buf.Len()
 		if err = writeResponse(buf, result); err == nil {
-			if !direct {
-				_, _ = w.Write(buf.Bytes())
-			}
 			return ci
 		}
 		buf.Truncate(mark)
 		err = &Fault{Code: CodeInternal, Message: "encode result: " + err.Error()}
 	}
 	ci.Fault = methodFault(err)
-	_ = writeFault(w, ci.Fault)
+	_ = writeFault(buf, ci.Fault)
 	return ci
 }
 
@@ -315,9 +321,23 @@ func (m *method) callNatural(ctx context.Context, params []any) (any, error) {
 func methodFault(err error) *Fault {
 	var f *Fault
 	if errors.As(err, &f) {
+		if f == nil {
+			return &Fault{Code: CodeApplication, Message: "method returned a nil *Fault as its error"}
+		}
 		return f
 	}
-	return &Fault{Code: CodeApplication, Message: err.Error()}
+	return &Fault{Code: CodeApplication, Message: errorText(err)}
+}
+
+// errorText is err.Error(), safe against Error methods that panic (a typed
+// nil pointer in an error interface, typically).
+func errorText(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "method error (its Error method panicked)"
+		}
+	}()
+	return err.Error()
 }
 
 // signatures answers system.methodSignature for m.

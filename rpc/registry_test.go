@@ -601,3 +601,24 @@ func TestServeToPlainWriter(t *testing.T) {
 		}
 	}
 }
+
+type nilPtrErr struct{ msg string }
+
+func (e *nilPtrErr) Error() string { return e.msg }
+
+func TestServeTypedNilErrors(t *testing.T) {
+	r := newRegistry(Limits{})
+	mustAdd(t, r, Method{Name: "nilFault", Func: func() error {
+		var f *Fault
+		return f
+	}})
+	mustAdd(t, r, Method{Name: "nilErr", Func: func() error {
+		var e *nilPtrErr
+		return e
+	}})
+	for _, m := range []string{"nilFault", "nilErr"} {
+		if _, f := call(t, r, m); f == nil || f.Code != CodeApplication {
+			t.Errorf("%s: fault %v, want code %d", m, f, CodeApplication)
+		}
+	}
+}
