@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -100,7 +99,7 @@ type Server struct {
 
 // NewServer starts a Server and closes it in tb.Cleanup. Server goroutines
 // report problems through tb.Errorf.
-func NewServer(tb testing.TB, cfg Config) *Server {
+func NewServer(tb TB, cfg Config) *Server {
 	tb.Helper()
 	s, err := start(cfg, tb.Errorf)
 	if err != nil {

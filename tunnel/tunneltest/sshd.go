@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -86,9 +85,9 @@ func FindSSHD() (string, error) {
 // test under -short, when sshd is not installed, or (with IPv6) when there is
 // no IPv6 loopback. sshd and every per-connection child are killed in
 // tb.Cleanup; sshd's log is dumped through tb.Logf if the test failed.
-func StartSSHD(tb testing.TB, cfg SSHDConfig) *SSHD {
+func StartSSHD(tb TB, cfg SSHDConfig) *SSHD {
 	tb.Helper()
-	if testing.Short() {
+	if testingShort() {
 		tb.Skip("skipping real-sshd test in -short mode")
 	}
 	if _, err := FindSSHD(); err != nil {
