@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -856,4 +857,46 @@ func TestDecodePeerGoldens(t *testing.T) {
 			t.Errorf("apache value %d = %#v, want %#v", i, got[i], want[i])
 		}
 	}
+}
+
+func ExampleDecodeCall() {
+	body := `<?xml version="1.0"?>
+<methodCall><methodName>sample.add</methodName><params>
+  <param><value><i4>2</i4></value></param>
+  <param><value>untyped string</value></param>
+  <param><value><array><data><value><nil/></value></data></array></value></param>
+</params></methodCall>`
+	method, params, err := rpc.DecodeCall(strings.NewReader(body), rpc.Limits{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s %#v\n", method, params)
+	// Output: sample.add []interface {}{2, "untyped string", []interface {}{interface {}(nil)}}
+}
+
+func ExampleEncodeResponse() {
+	type result struct {
+		Sum  int    `xmlrpc:"sum"`
+		Note string `xmlrpc:"note,omitempty"`
+	}
+	if err := rpc.EncodeResponse(os.Stdout, result{Sum: 5}); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// <?xml version="1.0"?>
+	// <methodResponse><params><param><value><struct><member><name>sum</name><value><int>5</int></value></member></struct></value></param></params></methodResponse>
+}
+
+func ExampleDecodeResponse_fault() {
+	body := `<methodResponse><fault><value><struct>
+<member><name>faultCode</name><value><int>-32601</int></value></member>
+<member><name>faultString</name><value>method "x" not found</value></member>
+</struct></value></fault></methodResponse>`
+	err := rpc.DecodeResponse(strings.NewReader(body), rpc.Limits{}, nil)
+	var f *rpc.Fault
+	if errors.As(err, &f) && f.Code == rpc.CodeMethodNotFound {
+		fmt.Println("not found:", f.Message)
+	}
+	// Output: not found: method "x" not found
 }
