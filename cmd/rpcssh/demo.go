@@ -105,6 +105,7 @@ func (demoCmd) Run(ctx context.Context, e *env) error {
 			KnownHosts:            []string{knownHosts},
 			StrictHostKeyChecking: "yes",
 			ConnectTimeout:        15 * time.Second,
+			Keepalive:             15 * time.Second,
 			SSHConfig:             filepath.Join(dir, "no-ssh-config"),
 		},
 		remoteFlags:   remoteFlags{Port: rpcPort, Path: "/RPC2"},

@@ -29,6 +29,7 @@ type sshFlags struct {
 	StrictHostKeyChecking string        `enum:"yes,accept-new" default:"yes" help:"yes: only known hosts; accept-new: trust and record a host seen for the first time (a changed key is always refused)."`
 	Jump                  []string      `placeholder:"DEST" help:"Jump host(s) to go through, as ssh -J; repeatable or a comma list."`
 	ConnectTimeout        time.Duration `default:"15s" help:"Bound on TCP connect plus SSH handshake, per hop."`
+	Keepalive             time.Duration `default:"15s" help:"Interval of SSH keepalives; after 3 unanswered the link is declared dead."`
 	SSHConfig             string        `name:"ssh-config" type:"path" placeholder:"FILE" help:"OpenSSH client config to read for HostName, User, Port, IdentityFile, ProxyJump and UserKnownHostsFile (default: ~/.ssh/config)."`
 }
 
@@ -156,6 +157,9 @@ func (f sshFlags) resolveHost(e *env, dest string) (*sshSetup, error) {
 	if f.ConnectTimeout <= 0 {
 		return nil, usageErrorf("--connect-timeout must be positive")
 	}
+	if f.Keepalive <= 0 {
+		return nil, usageErrorf("--keepalive must be positive")
+	}
 	lenv := tunnel.LookupEnv{Home: home(), LocalUser: localUser(e)}
 	configPath := f.SSHConfig
 	if configPath == "" && lenv.Home != "" {
@@ -247,9 +251,10 @@ func (f sshFlags) hop(e *env, sc *tunnel.SSHConfig, dest string, isTarget bool) 
 		}
 	}
 	cfg := tunnel.Config{
-		Addr:      net.JoinHostPort(host, port),
-		User:      u,
-		AcceptNew: f.StrictHostKeyChecking == "accept-new",
+		Addr:              net.JoinHostPort(host, port),
+		User:              u,
+		AcceptNew:         f.StrictHostKeyChecking == "accept-new",
+		KeepaliveInterval: f.Keepalive,
 	}
 	return cfg, hc, nil
 }

@@ -16,7 +16,6 @@ type tunnelCmd struct {
 	remoteFlags
 	Local       string        `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
 	LocalSocket string        `type:"path" placeholder:"PATH" help:"Listen on this local Unix socket (mode 0600) instead of --local."`
-	Keepalive   time.Duration `default:"15s" help:"Interval of SSH keepalives; after 3 unanswered the link is redialled."`
 }
 
 func (c *tunnelCmd) Help() string {
@@ -33,9 +32,6 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if c.Keepalive <= 0 {
-		return usageErrorf("--keepalive must be positive")
-	}
 	lhost, _, err := net.SplitHostPort(c.Local)
 	if err != nil && c.LocalSocket == "" {
 		return usageErrorf("--local %q: want host:port, e.g. 127.0.0.1:8000", c.Local)
@@ -46,7 +42,6 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 	}
 	defer setup.Close()
 	cfg := setup.cfg
-	cfg.KeepaliveInterval = c.Keepalive
 
 	// Dial once first, so that a wrong key or host key fails now with its
 	// hint rather than on the first forwarded connection.
