@@ -41,6 +41,7 @@
 //
 // # Safety
 //
+// Documents must be UTF-8 (an encoding declaration is not interpreted).
 // The decoder is a streaming tokenizer that refuses DOCTYPE declarations
 // (no entity expansion, no external entities), checks well-formedness and
 // character validity, and enforces Limits: body size, nesting depth, params

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,6 +64,14 @@ func FuzzDecodeCall(f *testing.F) {
 	addSeeds(f, "call_*.xml", extra...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		method, params, err := rpc.DecodeCall(bytes.NewReader(data), rpc.Limits{})
+		// The in-place path (*bytes.Buffer) and tiny reads (buffer
+		// boundaries everywhere) must agree with the plain reader.
+		for _, r := range []io.Reader{bytes.NewBuffer(bytes.Clone(data)), &chunkReader{b: data, n: 3}} {
+			m2, p2, err2 := rpc.DecodeCall(r, rpc.Limits{})
+			if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() || m2 != method || !reflect.DeepEqual(p2, params) {
+				t.Fatalf("%T decodes differently: %q %#v %v; want %q %#v %v", r, m2, p2, err2, method, params, err)
+			}
+		}
 		if err != nil {
 			var fault *rpc.Fault
 			if !errors.As(err, &fault) || fault.Code == 0 {
@@ -101,6 +110,13 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v any
 		err := rpc.DecodeResponse(bytes.NewReader(data), rpc.Limits{}, &v)
+		for _, r := range []io.Reader{bytes.NewBuffer(bytes.Clone(data)), &chunkReader{b: data, n: 3}} {
+			var v2 any
+			err2 := rpc.DecodeResponse(r, rpc.Limits{}, &v2)
+			if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() || !reflect.DeepEqual(v2, v) {
+				t.Fatalf("%T decodes differently: %#v %v; want %#v %v", r, v2, err2, v, err)
+			}
+		}
 		var fault *rpc.Fault
 		var buf bytes.Buffer
 		switch {

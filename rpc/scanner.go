@@ -242,6 +242,7 @@ func (s *scanner) readName() error {
 	if i < len(b) && i > 0 && i <= maxNameLen && b[0] < 0x80 {
 		if c := b[i]; c == '>' || c == '/' || c == '=' || isSpaceByte(c) {
 			if c := b[0]; c == '-' || c == '.' || (c >= '0' && c <= '9') || c == ':' {
+				s.pos += i // as the slow path below: the error is at the end of the name
 				return s.syntax("invalid name " + strconv.Quote(string(b[:i])))
 			}
 			s.name = append(s.name, b[:i]...)
