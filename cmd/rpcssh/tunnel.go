@@ -14,8 +14,8 @@ import (
 type tunnelCmd struct {
 	sshFlags
 	remoteFlags
-	Local       string        `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
-	LocalSocket string        `type:"path" placeholder:"PATH" help:"Listen on this local Unix socket (mode 0600) instead of --local."`
+	Local       string `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
+	LocalSocket string `type:"path" placeholder:"PATH" help:"Listen on this local Unix socket (mode 0600) instead of --local."`
 }
 
 func (c *tunnelCmd) Help() string {
