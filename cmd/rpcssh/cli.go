@@ -29,6 +29,7 @@ type CLI struct {
 	Call    callCmd    `cmd:"" help:"Make one XML-RPC call through SSH (or --url direct)."`
 	Tunnel  tunnelCmd  `cmd:"" help:"Keep a local port forwarded to the remote server, for any XML-RPC client."`
 	Bench   benchCmd   `cmd:"" help:"Measure calls/s and latency of one method over one SSH connection (or --url direct)."`
+	Jobs    jobsCmd    `cmd:"" help:"Follow, list, inspect or cancel the jobs of async methods (serve --methods)."`
 	Demo    demoCmd    `cmd:"" help:"Show the whole path on this machine: SSH server, serve, and a call through the tunnel."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }

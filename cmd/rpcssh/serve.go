@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
 type serveCmd struct {
@@ -20,6 +23,8 @@ type serveCmd struct {
 	Socket      string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
 	SocketMode  string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal."`
 	TCP         bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
+	Methods     string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
+	StateDir    string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
 	passwordFlags
 }
 
@@ -31,7 +36,8 @@ by default. Reach it through SSH with 'rpcssh call' or 'rpcssh tunnel'.
 Examples:
   RPCSSH_PASSWORD=s3cret rpcssh serve
   rpcssh serve --password-file ~/.config/rpcssh/password --port 8001
-  rpcssh serve --socket /run/user/1000/rpcssh.sock      # most locked down`
+  rpcssh serve --socket /run/user/1000/rpcssh.sock      # most locked down
+  rpcssh serve --methods ~/sim/methods.toml             # your programs as methods, plus jobs.*`
 }
 
 // isLoopback reports whether host names only loopback addresses.
@@ -71,6 +77,13 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err := registerBuiltins(srv); err != nil {
 		return err
 	}
+	if c.Methods != "" {
+		host, err := c.programs(e, srv)
+		if err != nil {
+			return err
+		}
+		defer host.Close() // after Serve: calls in flight have finished
+	}
 	listeners, err := c.listen(e)
 	if err != nil {
 		return err
@@ -90,6 +103,42 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	}
 	e.infof("stopped")
 	return nil
+}
+
+// programs loads --methods and registers its methods and jobs.*.
+func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
+	f, err := program.Load(c.Methods)
+	if err != nil {
+		return nil, withHint(err, "fix the methods file; 'go doc github.com/rpcssh/rpcssh/rpc/program' describes its format")
+	}
+	dir := c.StateDir
+	if dir == "" {
+		if dir, err = defaultStateDir(e); err != nil {
+			return nil, err
+		}
+	}
+	host, err := program.New(f, program.Config{StateDir: dir, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))})
+	if err != nil {
+		return nil, err
+	}
+	if err := host.Register(srv); err != nil {
+		host.Close()
+		return nil, err
+	}
+	e.infof("serving %d methods from %s; jobs in %s", len(f.Methods), c.Methods, dir)
+	return host, nil
+}
+
+// defaultStateDir is $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh.
+func defaultStateDir(e *env) (string, error) {
+	if x := e.getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "rpcssh"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", withHint(fmt.Errorf("no state directory: %w", err), "give one with --state-dir DIR")
+	}
+	return filepath.Join(home, ".local", "state", "rpcssh"), nil
 }
 
 // listen opens the Unix socket and/or the TCP port, printing one ready

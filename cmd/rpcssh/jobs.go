@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/tunnel"
+)
+
+// jobsCmd works with the jobs of async methods (serve --methods).
+type jobsCmd struct {
+	List   jobsListCmd   `cmd:"" help:"List the server's jobs, oldest first."`
+	Status jobsStatusCmd `cmd:"" help:"Show a job's status."`
+	Follow jobsFollowCmd `cmd:"" help:"Print a job's output as it comes until the job ends; reconnects when the link drops."`
+	Cancel jobsCancelCmd `cmd:"" help:"Stop a running job (SIGTERM to its process group, then SIGKILL)."`
+}
+
+func (c *jobsCmd) Help() string {
+	return `An async method (async = true in the methods file of 'rpcssh serve --methods')
+returns a job id at once; the job keeps running on the server when the call,
+the SSH link or the laptop goes away.
+
+Examples:
+  id=$(rpcssh call --host lab sim.run '{"steps":100000}')
+  rpcssh jobs follow --host lab "$id"     # output until it ends; survives reconnects
+  rpcssh jobs list --host lab
+  rpcssh jobs status --host lab "$id"
+  rpcssh jobs cancel --host lab "$id"
+
+Exit codes: 0 success (follow: the job exited 0), 1 error (follow: the job
+failed, timed out, was cancelled or lost), 2 a fault, 80 usage.`
+}
+
+// jobsConn is how every jobs command reaches the server: as call does.
+type jobsConn struct {
+	sshFlags
+	remoteFlags
+	passwordFlags
+	URL     string        `placeholder:"URL" help:"Reach the server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
+	Timeout time.Duration `default:"1m" help:"Bound on each call, SSH set-up included (0: none)."`
+}
+
+// connect opens the SSH link (unless --url) and the XML-RPC client; the
+// returned func closes the link.
+func (c *jobsConn) connect(ctx context.Context, e *env, password string) (*rpc.Client, func(), error) {
+	url, hc, closeLink := c.URL, (*http.Client)(nil), func() {}
+	switch {
+	case c.URL != "" && len(c.Host) > 0:
+		return nil, nil, usageErrorf("give --host (through SSH) or --url (direct), not both")
+	case c.URL == "":
+		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
+		if err != nil {
+			return nil, nil, err
+		}
+		url, hc, closeLink = link.url, link.http, func() { link.Close() }
+	}
+	client, err := newRPCClient(url, hc, c.Username, password)
+	if err != nil {
+		closeLink()
+		return nil, nil, err
+	}
+	return client, closeLink, nil
+}
+
+// call makes one call on a fresh connection, bounded by --timeout.
+func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) (any, error) {
+	password, err := c.password(e)
+	if err != nil {
+		return nil, err
+	}
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	client, closeLink, err := c.connect(ctx, e, password)
+	if err != nil {
+		return nil, err
+	}
+	defer closeLink()
+	var out any
+	if err := client.Call(ctx, method, args, &out); err != nil {
+		var f *rpc.Fault
+		if errors.As(err, &f) && f.Code == rpc.CodeMethodNotFound {
+			return nil, withHint(err, "the server has no jobs: start it with 'rpcssh serve --methods FILE'")
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+type jobsListCmd struct {
+	jobsConn
+	Output string `enum:"text,json" default:"text" help:"text: a table; json: the statuses as JSON."`
+}
+
+func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
+	v, err := c.call(ctx, e, "jobs.list", nil)
+	if err != nil {
+		return err
+	}
+	if c.Output == "json" {
+		return printResult(e.stdout, v, "json")
+	}
+	list, _ := v.([]any)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tMETHOD\tSTATE\tEXIT\tSTARTED\tDURATION\tOUTPUT")
+	for _, x := range list {
+		st, _ := x.(map[string]any)
+		exit := "-"
+		if code, ok := st["exit_code"].(int64); ok {
+			exit = fmt.Sprint(code)
+		}
+		started := "-"
+		if t, ok := st["started"].(time.Time); ok {
+			started = t.Local().Format("2006-01-02 15:04:05")
+		}
+		dur := "-"
+		if d, ok := st["duration_s"].(float64); ok {
+			dur = (time.Duration(d * float64(time.Second))).Round(time.Millisecond).String()
+		}
+		out := fmt.Sprintf("%vB", st["output_bytes"])
+		if st["truncated"] == true {
+			out += " (cut)"
+		}
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\t%s\t%s\n", st["id"], st["method"], st["state"], exit, started, dur, out)
+	}
+	return tw.Flush()
+}
+
+type jobsStatusCmd struct {
+	jobsConn
+	ID string `arg:"" help:"The job id, as the async call returned it."`
+}
+
+func (c *jobsStatusCmd) Run(ctx context.Context, e *env) error {
+	v, err := c.call(ctx, e, "jobs.status", []any{c.ID})
+	if err != nil {
+		return err
+	}
+	return printResult(e.stdout, v, "json")
+}
+
+type jobsCancelCmd struct {
+	jobsConn
+	ID string `arg:"" help:"The job id."`
+}
+
+func (c *jobsCancelCmd) Run(ctx context.Context, e *env) error {
+	v, err := c.call(ctx, e, "jobs.cancel", []any{c.ID})
+	if err != nil {
+		return err
+	}
+	return printResult(e.stdout, v, "json")
+}
+
+type jobsFollowCmd struct {
+	jobsConn
+	From     int64         `default:"0" placeholder:"OFFSET" help:"Byte offset of the output to start from."`
+	RetryFor time.Duration `default:"5m" help:"Give up when the server has been unreachable this long."`
+	ID       string        `arg:"" help:"The job id."`
+}
+
+// Reconnect backoff and output polling intervals of follow.
+const (
+	followMinBackoff = 500 * time.Millisecond
+	followMaxBackoff = 15 * time.Second
+	followMinPoll    = 100 * time.Millisecond
+	followMaxPoll    = time.Second
+)
+
+// Run prints the output from --from on; when a call fails for a reason
+// other than a fault (the link dropped, serve restarting), it redials
+// with backoff and asks again from the last offset, so nothing is printed
+// twice or skipped.
+func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
+	if c.From < 0 {
+		return usageErrorf("--from must not be negative")
+	}
+	password, err := c.password(e)
+	if err != nil {
+		return err
+	}
+	var (
+		client    *rpc.Client
+		closeLink = func() {}
+		offset    = c.From
+		backoff   = followMinBackoff
+		poll      = followMinPoll
+		lastOK    = time.Now()
+		connected bool
+	)
+	defer func() { closeLink() }()
+	retry := func(err error) error {
+		closeLink()
+		client, closeLink = nil, func() {}
+		if time.Since(lastOK) > c.RetryFor {
+			return withHint(err, "the server was unreachable for more than --retry-for %s; run 'rpcssh jobs follow --from %d %s' to continue", c.RetryFor, offset, c.ID)
+		}
+		e.warnf("link lost (%v); reconnecting in %s", err, backoff)
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, followMaxBackoff)
+		return nil
+	}
+	var status map[string]any
+	for {
+		if client == nil {
+			cctx, cancel := c.bound(ctx)
+			client, closeLink, err = c.connect(cctx, e, password)
+			cancel()
+			if err != nil {
+				if !connected || permanentDialError(err) || ctx.Err() != nil {
+					return err
+				}
+				if err := retry(err); err != nil {
+					return err
+				}
+				continue
+			}
+			if connected {
+				e.infof("reconnected; following job %s from byte %d", c.ID, offset)
+			}
+			connected = true
+		}
+		var out any
+		cctx, cancel := c.bound(ctx)
+		err := client.Call(cctx, "jobs.output", []any{c.ID, offset}, &out)
+		cancel()
+		if err != nil {
+			var f *rpc.Fault
+			if ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
+				return err
+			}
+			if err := retry(err); err != nil {
+				return err
+			}
+			continue
+		}
+		lastOK, backoff = time.Now(), followMinBackoff
+		r, _ := out.(map[string]any)
+		n, err := writeChunk(e.stdout, r["data"])
+		if err != nil {
+			return err
+		}
+		if next, ok := r["next_offset"].(int64); ok {
+			offset = next
+		}
+		if r["done"] == true {
+			var st any
+			cctx, cancel := c.bound(ctx)
+			err := client.Call(cctx, "jobs.status", []any{c.ID}, &st)
+			cancel()
+			if err != nil {
+				return err
+			}
+			status, _ = st.(map[string]any)
+			break
+		}
+		if n > 0 {
+			poll = followMinPoll
+			continue
+		}
+		if err := sleepCtx(ctx, poll); err != nil {
+			return err
+		}
+		poll = min(poll*2, followMaxPoll)
+	}
+	return jobEnded(e, c.ID, status)
+}
+
+func (c *jobsFollowCmd) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Timeout > 0 {
+		return context.WithTimeout(ctx, c.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// writeChunk writes output data: a string, or raw bytes sent as base64.
+func writeChunk(w io.Writer, data any) (int, error) {
+	switch d := data.(type) {
+	case string:
+		return io.WriteString(w, d)
+	case []byte:
+		return w.Write(d)
+	}
+	return 0, nil
+}
+
+// jobEnded reports how the job ended: nil only when it exited 0.
+func jobEnded(e *env, id string, st map[string]any) error {
+	state, _ := st["state"].(string)
+	if st["truncated"] == true {
+		e.warnf("the job's output was cut at its method's output_cap")
+	}
+	code, hasCode := st["exit_code"].(int64)
+	if state == "exited" && hasCode && code == 0 {
+		e.infof("job %s exited with code 0", id)
+		return nil
+	}
+	msg := fmt.Sprintf("job %s ended: %s", id, state)
+	if hasCode {
+		msg += fmt.Sprintf(" (exit code %d)", code)
+	}
+	if reason, ok := st["error"].(string); ok {
+		msg += ": " + reason
+	}
+	return errors.New(msg)
+}
+
+// permanentDialError: redialing cannot help when the host key is wrong.
+func permanentDialError(err error) bool {
+	var unknown *tunnel.UnknownHostError
+	var changed *tunnel.HostKeyChangedError
+	var revoked *tunnel.RevokedHostKeyError
+	var usage *usageError
+	return errors.As(err, &unknown) || errors.As(err, &changed) || errors.As(err, &revoked) || errors.As(err, &usage)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
