@@ -96,8 +96,10 @@ func (s *scanner) find(f *finder, c byte) int {
 
 func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
 
-func (s *scanner) syntax(msg string) error {
-	return &codecError{code: CodeParse, msg: "xml syntax error at byte " + strconv.FormatInt(s.offset(), 10) + ": " + msg}
+func (s *scanner) syntax(msg string) error { return s.syntaxAt(s.offset(), msg) }
+
+func (s *scanner) syntaxAt(off int64, msg string) error {
+	return &codecError{code: CodeParse, msg: "xml syntax error at byte " + strconv.FormatInt(off, 10) + ": " + msg}
 }
 
 // fill makes at least n bytes available at buf[pos:end]. It returns false if
@@ -422,12 +424,12 @@ func (s *scanner) skipPast(delim string) error {
 
 // cdata appends a CDATA section's content (after "<![CDATA[") to s.text.
 func (s *scanner) cdata() error {
-	start := len(s.text)
+	start, off := len(s.text), s.offset()
 	for {
 		if i := bytes.Index(s.buf[s.pos:s.end], []byte("]]>")); i >= 0 {
 			s.appendText(s.buf[s.pos : s.pos+i])
 			s.pos += i + 3
-			return s.checkChars(start)
+			return s.checkChars(start, off)
 		}
 		if n := s.end - s.pos - 2; n > 0 {
 			s.appendText(s.buf[s.pos : s.pos+n])
@@ -481,13 +483,17 @@ func (s *scanner) textRun() error {
 			b = b[:cut]
 		}
 		if len(s.openEnds) == 0 && !isSpace(b) {
-			return s.syntax("text outside the root element")
+			i := 0
+			for isSpaceByte(b[i]) {
+				i++
+			}
+			return s.syntaxAt(s.offset()+int64(i), "text outside the root element")
 		}
 		if len(b) > 0 {
-			start := len(s.text)
+			start, off := len(s.text), s.offset()
 			s.appendText(b)
 			s.pos += len(b)
-			if err := s.checkChars(start); err != nil {
+			if err := s.checkChars(start, off); err != nil {
 				return err
 			}
 		}
@@ -502,8 +508,9 @@ func (s *scanner) textRun() error {
 }
 
 // checkChars validates s.text[start:] (characters XML allows, valid UTF-8)
-// and normalizes its line ends in place.
-func (s *scanner) checkChars(start int) error {
+// and normalizes its line ends in place. off is the input offset of
+// s.text[start], for errors.
+func (s *scanner) checkChars(start int, off int64) error {
 	t := s.text[start:]
 	i := 0
 	w := -1 // write index once a \r\n has been shortened
@@ -548,14 +555,14 @@ func (s *scanner) checkChars(start int) error {
 				i++
 			}
 		case c < 0x20:
-			return s.syntax("character U+" + strconv.FormatInt(int64(c), 16) + " not allowed in XML")
+			return s.syntaxAt(off+int64(i), "character U+"+strconv.FormatInt(int64(c), 16)+" not allowed in XML")
 		default:
 			r, size := utf8.DecodeRune(t[i:])
 			if r == utf8.RuneError && size == 1 {
-				return s.syntax("invalid UTF-8")
+				return s.syntaxAt(off+int64(i), "invalid UTF-8")
 			}
 			if r == 0xFFFE || r == 0xFFFF {
-				return s.syntax("character " + strconv.QuoteRune(r) + " not allowed in XML")
+				return s.syntaxAt(off+int64(i), "character "+strconv.QuoteRune(r)+" not allowed in XML")
 			}
 			if w >= 0 {
 				copy(t[w:], t[i:i+size])
