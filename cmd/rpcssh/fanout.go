@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rpcssh/rpcssh/rpc"
+)
+
+// fanout runs one operation on many hosts at once. It knows nothing of
+// SSH or XML-RPC: do connects, calls and closes for one host.
+type fanout struct {
+	parallel int           // hosts in flight at most; < 1 means 1
+	timeout  time.Duration // per host, from its start; 0: none
+	do       func(ctx context.Context, host string) (any, error)
+}
+
+// hostResult is how one host ended.
+type hostResult struct {
+	host    string
+	value   any
+	err     error
+	elapsed time.Duration
+	// notStarted: ctx ended before the host's turn came; err is ctx's.
+	notStarted bool
+}
+
+type outcome int
+
+const (
+	succeeded outcome = iota
+	faulted
+	failed
+	notStarted
+)
+
+func (r hostResult) outcome() outcome {
+	var fault *rpc.Fault
+	switch {
+	case r.notStarted:
+		return notStarted
+	case r.err == nil:
+		return succeeded
+	case errors.As(r.err, &fault):
+		return faulted
+	}
+	return failed
+}
+
+// run calls do for every host, at most parallel at once, each bounded by
+// its own timeout, and sends each result as it arrives; every host gets
+// exactly one result. When ctx ends, the calls in flight end with its
+// error and the hosts not started yet come back notStarted. The channel
+// is closed once every call has returned; the caller must drain it.
+func (f fanout) run(ctx context.Context, hosts []string) <-chan hostResult {
+	out := make(chan hostResult)
+	parallel := max(f.parallel, 1)
+	go func() {
+		var wg sync.WaitGroup
+		defer close(out)
+		defer wg.Wait()
+		sem := make(chan struct{}, parallel)
+		for i, h := range hosts {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if err := ctx.Err(); err != nil {
+				for _, rest := range hosts[i:] {
+					out <- hostResult{host: rest, err: err, notStarted: true}
+				}
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := f.one(ctx, h)
+				<-sem // free the slot before a slow reader can hold it
+				out <- r
+			}()
+		}
+	}()
+	return out
+}
+
+// one runs do for a host under its own timeout, and says in the error
+// which bound ended it.
+func (f fanout) one(ctx context.Context, host string) hostResult {
+	start := time.Now()
+	hctx, cancel := ctx, context.CancelFunc(func() {})
+	if f.timeout > 0 {
+		hctx, cancel = context.WithTimeout(ctx, f.timeout)
+	}
+	defer cancel()
+	v, err := f.do(hctx, host)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("interrupted: %w", err)
+		case errors.Is(hctx.Err(), context.DeadlineExceeded):
+			err = fmt.Errorf("--timeout %s: %w", f.timeout, err)
+		}
+	}
+	return hostResult{host: host, value: v, err: err, elapsed: time.Since(start)}
+}
+
+// fleetCounts tallies outcomes for the progress bar and the summary.
+type fleetCounts [notStarted + 1]int
+
+func (c fleetCounts) done() int { return c[succeeded] + c[faulted] + c[failed] }
+
+// summary reads "198 succeeded, 1 faulted, 1 failed in 3.2s", with ", N
+// not started" before " in" after an interruption.
+func (c fleetCounts) summary(elapsed time.Duration) string {
+	s := fmt.Sprintf("%d succeeded, %d faulted, %d failed", c[succeeded], c[faulted], c[failed])
+	if c[notStarted] > 0 {
+		s += fmt.Sprintf(", %d not started", c[notStarted])
+	}
+	return s + fmt.Sprintf(" in %.1fs", elapsed.Seconds())
+}
+
+// exitCode: 0 only if every host succeeded, 1 if any failed (or never
+// started), else 2 when some faulted.
+func (c fleetCounts) exitCode() int {
+	switch {
+	case c[failed] > 0 || c[notStarted] > 0:
+		return exitError
+	case c[faulted] > 0:
+		return exitFault
+	}
+	return exitOK
+}
+
+// fleetError carries the summary of a fleet that did not fully succeed,
+// and the exit code it maps to.
+type fleetError struct {
+	msg  string
+	code int
+}
+
+func (e *fleetError) Error() string { return e.msg }
+func (e *fleetError) ExitCode() int { return e.code }
+
+// runFleet runs f on hosts and prints one line per host on e.stdout as
+// each finishes (mode "text" or "json"), a live progress bar on stderr
+// when it is a terminal, and the summary last. It returns nil only if
+// every host succeeded; otherwise a *fleetError whose message is the
+// summary and whose ExitCode follows fleetCounts.exitCode.
+func runFleet(ctx context.Context, e *env, hosts []string, f fanout, mode string) error {
+	start := time.Now()
+	var bar *progressBar
+	var tick <-chan time.Time
+	if e.stderrTerminal {
+		bar = &progressBar{w: e.stderr, total: len(hosts), start: start}
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	var counts fleetCounts
+	var writeErr error
+	results := f.run(ctx, hosts)
+	for results != nil {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				results = nil
+				continue
+			}
+			line, err := formatHostLine(r, mode)
+			if err != nil {
+				r = hostResult{host: r.host, err: err, elapsed: r.elapsed}
+				line, _ = formatHostLine(r, mode)
+			}
+			counts[r.outcome()]++
+			if r.notStarted || writeErr != nil {
+				continue
+			}
+			bar.clear()
+			if _, err := io.WriteString(e.stdout, line); err != nil {
+				writeErr = err
+			}
+			bar.draw(counts)
+		case <-tick:
+			bar.draw(counts)
+		}
+	}
+	bar.clear()
+	summary := counts.summary(time.Since(start))
+	if writeErr != nil {
+		return fmt.Errorf("write output: %w (%s)", writeErr, summary)
+	}
+	if ctx.Err() != nil {
+		summary = "interrupted: " + summary
+	}
+	code := counts.exitCode()
+	if code == exitOK {
+		e.infof("%s", summary)
+		return nil
+	}
+	err := error(&fleetError{msg: summary, code: code})
+	if counts[failed] > 0 && mode == "text" {
+		err = withHint(err, "--output json adds hints to each failed host; or call one failed host alone with --host to see them")
+	}
+	return err
+}
+
+// formatHostLine is one host's line, newline included.
+//
+// text: "host: RESULT" (a string raw, or JSON-quoted if it spans lines;
+// base64 and dateTime as in single-host text mode; anything else compact
+// JSON), "host: fault CODE: MESSAGE" or "host: error: MESSAGE".
+//
+// json: {"host":…,"ok":true,"result":…,"duration_ms":…}, or with "ok":false
+// a "fault":{"code":…,"message":…} or an "error":"…" (and "hints":[…]).
+func formatHostLine(r hostResult, mode string) (string, error) {
+	var fault *rpc.Fault
+	isFault := r.err != nil && errors.As(r.err, &fault)
+	if mode == "json" {
+		l := jsonLine{Host: r.host, OK: r.err == nil, DurationMS: r.elapsed.Milliseconds()}
+		switch {
+		case isFault:
+			l.Fault = &jsonFault{Code: fault.Code, Message: fault.Message}
+		case r.err != nil:
+			l.Error = oneLine(r.err.Error())
+			l.Hints = hints(r.err)
+		default:
+			b, err := json.Marshal(jsonValue(r.value))
+			if err != nil {
+				return "", fmt.Errorf("print result: %w", err)
+			}
+			l.Result = b
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return "", fmt.Errorf("print result: %w", err)
+		}
+		return string(b) + "\n", nil
+	}
+	switch {
+	case isFault:
+		return fmt.Sprintf("%s: fault %d: %s\n", r.host, fault.Code, oneLine(fault.Message)), nil
+	case r.err != nil:
+		return fmt.Sprintf("%s: error: %s\n", r.host, oneLine(r.err.Error())), nil
+	}
+	s, err := oneLineValue(r.value)
+	if err != nil {
+		return "", err
+	}
+	return r.host + ": " + s + "\n", nil
+}
+
+type jsonLine struct {
+	Host       string          `json:"host"`
+	OK         bool            `json:"ok"`
+	Result     json.RawMessage `json:"result,omitempty"` // "null" for a nil result, so never omitted when ok
+	Fault      *jsonFault      `json:"fault,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	Hints      []string        `json:"hints,omitempty"`
+	DurationMS int64           `json:"duration_ms"`
+}
+
+type jsonFault struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// oneLineValue prints a result as single-host text mode does, on one
+// line: a string raw unless it holds a line break (then JSON-quoted),
+// base64 and dateTime as text, anything else as compact JSON.
+func oneLineValue(v any) (string, error) {
+	switch t := v.(type) {
+	case string:
+		if !strings.ContainsAny(t, "\r\n") {
+			return t, nil
+		}
+	case []byte, time.Time:
+		return jsonValue(t).(string), nil
+	}
+	b, err := json.Marshal(jsonValue(v))
+	if err != nil {
+		return "", fmt.Errorf("print result: %w", err)
+	}
+	return string(b), nil
+}
+
+// progressEvery is how often the bar's clock advances with no result.
+const progressEvery = 200 * time.Millisecond
+
+// progressBar draws one line on a terminal, rewritten in place after
+// every result line and every progressEvery:
+// "[=====>      ] 120/200  ok 118  fault 1  fail 1  3.2s". A nil bar
+// draws nothing, so callers need not check for a terminal.
+type progressBar struct {
+	w     io.Writer
+	total int
+	start time.Time
+	shown bool
+}
+
+const barWidth = 24
+
+func (p *progressBar) draw(c fleetCounts) {
+	if p == nil {
+		return
+	}
+	now := time.Now()
+	p.shown = true
+	filled := 0
+	if p.total > 0 {
+		filled = c.done() * barWidth / p.total
+	}
+	bar := strings.Repeat("=", filled)
+	if filled < barWidth {
+		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K[%s] %d/%d  ok %d  fault %d  fail %d  %.1fs",
+		bar, c.done(), p.total, c[succeeded], c[faulted], c[failed], now.Sub(p.start).Seconds())
+}
+
+// clear erases the bar so that the next line starts on a clean row.
+func (p *progressBar) clear() {
+	if p == nil || !p.shown {
+		return
+	}
+	fmt.Fprint(p.w, "\r\x1b[K")
+	p.shown = false
+}
