@@ -596,3 +596,27 @@ func BenchmarkFanout200(b *testing.B) {
 	}
 	b.ReportMetric(float64(200*b.N)/time.Since(start).Seconds(), "hosts/s")
 }
+
+// TestFanoutAcceptNew: under accept-new, hosts seen for the first time
+// are called and each is recorded once in known_hosts, even though they
+// are all dialled at once; a second run with the default
+// --strict-host-key-checking yes finds them all known.
+func TestFanoutAcceptNew(t *testing.T) {
+	f := newFleet(t, []hostKind{kindUnknown, kindUnknown, kindUnknown, kindUnknown, kindUnknown, kindUnknown})
+	for i, args := range [][]string{
+		f.args("--strict-host-key-checking", "accept-new", "whoami"),
+		f.args("whoami"),
+	} {
+		e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": fleetPassword})
+		if code := run(context.Background(), args, e); code != exitOK {
+			t.Fatalf("run %d: exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", i+1, code, out, errb)
+		}
+	}
+	data, err := os.ReadFile(f.knownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(data), "\n"); got != len(f.hosts) {
+		t.Errorf("known_hosts has %d lines, want one per host (%d):\n%s", got, len(f.hosts), data)
+	}
+}
