@@ -104,7 +104,7 @@ func TestAsyncJobOutlivesTheCaller(t *testing.T) {
 	}
 }
 
-func TestJobWaitCancelAndCap(t *testing.T) {
+func TestJobWaitAndCancel(t *testing.T) {
 	s := startHost(t, jobMethods, "")
 	id := s.mustCall(t, "sleep", 30).(string)
 	st := result(t, s.mustCall(t, "jobs.wait", id, 0.1))
