@@ -196,7 +196,7 @@ func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
 // known_hosts; a problem there stops the run before any connection), then
 // calls them all through fanout.
 func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params []any, password string) error {
-	res, err := newFleetResolver(e, c.sshFlags)
+	res, err := newResolver(e, c.sshFlags)
 	if err != nil {
 		return err
 	}

@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/rpcssh/rpcssh/rpc"
 	"github.com/rpcssh/rpcssh/tunnel"
@@ -114,97 +108,6 @@ func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Dura
 		http:   &http.Client{Transport: tr},
 		url:    "http://" + host + r.Path,
 	}, nil
-}
-
-// fleetResolver resolves many destinations as resolveHost does one, but
-// reads ssh_config once and loads each distinct set of keys once: one
-// agent connection and at most one passphrase prompt per key for the
-// whole fleet, instead of one per host.
-type fleetResolver struct {
-	e       *env
-	f       sshFlags
-	sc      *tunnel.SSHConfig
-	auth    map[string][]ssh.AuthMethod // by key-file list
-	closers []io.Closer
-}
-
-// newFleetResolver checks the flags that apply to every host and reads
-// ssh_config. Close it when the fleet is done.
-func newFleetResolver(e *env, f sshFlags) (*fleetResolver, error) {
-	if f.SSHPort < 0 || f.SSHPort > 65535 {
-		return nil, usageErrorf("--ssh-port %d: not 0-65535", f.SSHPort)
-	}
-	if f.ConnectTimeout <= 0 {
-		return nil, usageErrorf("--connect-timeout must be positive")
-	}
-	lenv := tunnel.LookupEnv{Home: home(), LocalUser: localUser(e)}
-	configPath := f.SSHConfig
-	if configPath == "" && lenv.Home != "" {
-		configPath = filepath.Join(lenv.Home, ".ssh", "config")
-	}
-	sc, err := tunnel.ReadSSHConfigEnv(configPath, lenv)
-	if err != nil {
-		e.warnf("ignoring %s: %v", configPath, err)
-		sc = &tunnel.SSHConfig{Env: lenv}
-	}
-	return &fleetResolver{e: e, f: f, sc: sc, auth: make(map[string][]ssh.AuthMethod)}, nil
-}
-
-// resolve builds the tunnel.Config for one destination and its jump
-// hosts; the result shares its auth methods with other hosts, and the
-// resolver owns what they hold open.
-func (r *fleetResolver) resolve(dest string) (tunnel.Config, error) {
-	f := r.f
-	target, hc, err := f.hop(r.e, r.sc, dest, true)
-	if err != nil {
-		return tunnel.Config{}, err
-	}
-	keyFiles := f.Key
-	if len(keyFiles) == 0 {
-		keyFiles = hc.IdentityFiles
-	}
-	authKey := strings.Join(keyFiles, "\x00")
-	auth, ok := r.auth[authKey]
-	if !ok {
-		var closer io.Closer
-		auth, closer, err = authMethods(r.e, keyFiles, len(keyFiles) > 0)
-		if err != nil {
-			return tunnel.Config{}, err
-		}
-		if closer != nil {
-			r.closers = append(r.closers, closer)
-		}
-		r.auth[authKey] = auth
-	}
-	known, err := f.knownHostsFiles(hc)
-	if err != nil {
-		return tunnel.Config{}, err
-	}
-	target.Auth = auth
-	target.KnownHostsFiles = known
-
-	jumps := splitList(f.Jump)
-	if len(jumps) == 0 && hc.ProxyJump != "" {
-		jumps = splitList([]string{hc.ProxyJump})
-	}
-	for _, j := range jumps {
-		hop, _, err := f.hop(r.e, r.sc, j, false)
-		if err != nil {
-			return tunnel.Config{}, fmt.Errorf("jump host: %w", err)
-		}
-		hop.Auth, hop.KnownHostsFiles = auth, known
-		target.Jump = append(target.Jump, hop)
-	}
-	return target, nil
-}
-
-// Close closes the agent connections the resolved configs use.
-func (r *fleetResolver) Close() error {
-	for _, c := range r.closers {
-		closeQuietly(c)
-	}
-	r.closers = nil
-	return nil
 }
 
 // newRPCClient makes the XML-RPC client for a URL, over hc when non-nil.

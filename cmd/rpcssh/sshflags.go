@@ -148,9 +148,35 @@ func (f sshFlags) resolve(e *env) (*sshSetup, error) {
 	return f.resolveHost(e, host)
 }
 
-// resolveHost builds the tunnel.Config for one destination and its jump
-// hosts, from the flags, ~/.ssh/config and ssh's defaults.
+// resolveHost builds the tunnel.Config for one destination.
 func (f sshFlags) resolveHost(e *env, dest string) (*sshSetup, error) {
+	r, err := newResolver(e, f)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := r.resolve(dest)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return &sshSetup{cfg: cfg, closer: r}, nil
+}
+
+// resolver turns destinations into tunnel.Configs from the flags,
+// ~/.ssh/config and ssh's defaults. It reads ssh_config once and loads
+// each distinct set of keys once, so a fleet makes one agent connection
+// and asks for a passphrase at most once per key.
+type resolver struct {
+	e       *env
+	f       sshFlags
+	sc      *tunnel.SSHConfig
+	auth    map[string][]ssh.AuthMethod // by key-file list
+	closers []io.Closer
+}
+
+// newResolver checks the flags that apply to every host and reads
+// ssh_config. Close it when the configs are no longer in use.
+func newResolver(e *env, f sshFlags) (*resolver, error) {
 	if f.SSHPort < 0 || f.SSHPort > 65535 {
 		return nil, usageErrorf("--ssh-port %d: not 0-65535", f.SSHPort)
 	}
@@ -170,23 +196,36 @@ func (f sshFlags) resolveHost(e *env, dest string) (*sshSetup, error) {
 		e.warnf("ignoring %s: %v", configPath, err)
 		sc = &tunnel.SSHConfig{Env: lenv}
 	}
+	return &resolver{e: e, f: f, sc: sc, auth: make(map[string][]ssh.AuthMethod)}, nil
+}
 
-	target, hc, err := f.hop(e, sc, dest, true)
+// resolve builds the tunnel.Config for one destination and its jump hosts.
+func (r *resolver) resolve(dest string) (tunnel.Config, error) {
+	f := r.f
+	target, hc, err := f.hop(r.e, r.sc, dest, true)
 	if err != nil {
-		return nil, err
+		return tunnel.Config{}, err
 	}
 	keyFiles := f.Key
 	if len(keyFiles) == 0 {
 		keyFiles = hc.IdentityFiles
 	}
-	auth, closer, err := authMethods(e, keyFiles, len(keyFiles) > 0)
-	if err != nil {
-		return nil, err
+	authKey := strings.Join(keyFiles, "\x00")
+	auth, ok := r.auth[authKey]
+	if !ok {
+		var closer io.Closer
+		auth, closer, err = authMethods(r.e, keyFiles, len(keyFiles) > 0)
+		if err != nil {
+			return tunnel.Config{}, err
+		}
+		if closer != nil {
+			r.closers = append(r.closers, closer)
+		}
+		r.auth[authKey] = auth
 	}
 	known, err := f.knownHostsFiles(hc)
 	if err != nil {
-		closeQuietly(closer)
-		return nil, err
+		return tunnel.Config{}, err
 	}
 	target.Auth = auth
 	target.KnownHostsFiles = known
@@ -196,15 +235,23 @@ func (f sshFlags) resolveHost(e *env, dest string) (*sshSetup, error) {
 		jumps = splitList([]string{hc.ProxyJump})
 	}
 	for _, j := range jumps {
-		hop, _, err := f.hop(e, sc, j, false)
+		hop, _, err := f.hop(r.e, r.sc, j, false)
 		if err != nil {
-			closeQuietly(closer)
-			return nil, fmt.Errorf("jump host: %w", err)
+			return tunnel.Config{}, fmt.Errorf("jump host: %w", err)
 		}
 		hop.Auth, hop.KnownHostsFiles = auth, known
 		target.Jump = append(target.Jump, hop)
 	}
-	return &sshSetup{cfg: target, closer: closer}, nil
+	return target, nil
+}
+
+// Close closes the agent connections the resolved configs use.
+func (r *resolver) Close() error {
+	for _, c := range r.closers {
+		closeQuietly(c)
+	}
+	r.closers = nil
+	return nil
 }
 
 func closeQuietly(c io.Closer) {
