@@ -46,20 +46,24 @@ func (e *encoder) flush() error {
 	return e.err
 }
 
-func (e *encoder) raw(s string) {
-	e.buf = append(e.buf, s...)
-	if len(e.buf) >= encBufSize {
+// reserve makes room for n more bytes in buf without growing it.
+func (e *encoder) reserve(n int) {
+	if len(e.buf)+n > cap(e.buf) {
 		e.flush()
 	}
 }
 
-// emit writes a run of text that needs no escaping.
+// raw writes markup (short).
+func (e *encoder) raw(s string) {
+	e.reserve(len(s))
+	e.buf = append(e.buf, s...)
+}
+
+// emit writes a run of text that needs no escaping; long runs go straight to w.
 func (e *encoder) emit(s string) {
 	if len(s) < 4096 {
+		e.reserve(len(s))
 		e.buf = append(e.buf, s...)
-		if len(e.buf) >= encBufSize {
-			e.flush()
-		}
 		return
 	}
 	if e.flush() == nil {
@@ -183,6 +187,7 @@ func (e *encoder) inner(v reflect.Value) error {
 		return e.time(v.Interface().(time.Time))
 	case i8Type:
 		e.raw("<i8>")
+		e.reserve(24)
 		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
 		e.raw("</i8>")
 		return nil
@@ -214,6 +219,7 @@ func (e *encoder) inner(v reflect.Value) error {
 			return encodeErr("double " + strconv.FormatFloat(f, 'g', -1, 64) + " has no XML-RPC form")
 		}
 		e.raw("<double>")
+		e.reserve(400) // 'f' format of a float64 is at most ~330 bytes
 		bits := 64
 		if v.Kind() == reflect.Float32 {
 			bits = 32
@@ -245,11 +251,13 @@ func (e *encoder) inner(v reflect.Value) error {
 func (e *encoder) int(n int64) {
 	if n >= math.MinInt32 && n <= math.MaxInt32 {
 		e.raw("<int>")
+		e.reserve(24)
 		e.buf = strconv.AppendInt(e.buf, n, 10)
 		e.raw("</int>")
 		return
 	}
 	e.raw("<i8>")
+	e.reserve(24)
 	e.buf = strconv.AppendInt(e.buf, n, 10)
 	e.raw("</i8>")
 }
@@ -260,6 +268,7 @@ func (e *encoder) time(t time.Time) error {
 		return encodeErr("year " + strconv.Itoa(y) + " has no dateTime.iso8601 form")
 	}
 	e.raw("<dateTime.iso8601>")
+	e.reserve(24)
 	e.buf = t.AppendFormat(e.buf, "20060102T15:04:05")
 	e.raw("</dateTime.iso8601>")
 	return nil
@@ -270,11 +279,9 @@ func (e *encoder) base64(b []byte) error {
 	const chunk = 3 * 1024
 	for len(b) > 0 {
 		n := min(len(b), chunk)
+		e.reserve(base64.StdEncoding.EncodedLen(n))
 		e.buf = base64.StdEncoding.AppendEncode(e.buf, b[:n])
 		b = b[n:]
-		if len(e.buf) >= encBufSize {
-			e.flush()
-		}
 	}
 	e.raw("</base64>")
 	return nil
@@ -419,6 +426,7 @@ func writeFault(w io.Writer, f *Fault) error {
 	}
 	e := newEncoder(w)
 	e.raw(xmlHeader + "<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>")
+	e.reserve(24)
 	e.buf = strconv.AppendInt(e.buf, int64(f.Code), 10)
 	e.raw("</int></value></member><member><name>faultString</name><value><string>")
 	e.escapeLossy(f.Message)
