@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -899,4 +900,35 @@ func ExampleDecodeResponse_fault() {
 		fmt.Println("not found:", f.Message)
 	}
 	// Output: not found: method "x" not found
+}
+
+func TestRoundTripLargeValues(t *testing.T) {
+	blob := make([]byte, 300_000)
+	for i := range blob {
+		blob[i] = byte(i * 7 % 251)
+	}
+	floats := make([]float64, 5000)
+	ints := make([]int64, 5000)
+	for i := range floats {
+		floats[i] = float64(i) * 1.1e-3
+		ints[i] = int64(i) << (i % 63)
+	}
+	floats[0], floats[1], floats[2] = math.MaxFloat64, math.SmallestNonzeroFloat64, -0.1
+	type big struct {
+		Blob   []byte    `xmlrpc:"blob"`
+		Floats []float64 `xmlrpc:"floats"`
+		Ints   []int64   `xmlrpc:"ints"`
+	}
+	in := big{blob, floats, ints}
+	var buf bytes.Buffer
+	if err := rpc.EncodeResponse(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	var out big
+	if err := rpc.DecodeResponse(&chunkReader{b: buf.Bytes(), n: 5000}, rpc.Limits{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, in) {
+		t.Error("large values changed in a round trip")
+	}
 }
