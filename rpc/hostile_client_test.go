@@ -53,7 +53,9 @@ func TestHostileServerAnswers(t *testing.T) {
 		{name: "a million nested arrays", handler: func(w http.ResponseWriter, r *http.Request) {
 			xml(w, value(strings.Repeat("<array><data><value>", 1_000_000)))
 		}, want: `rpc: call "m": response: param 1: ` + strings.Repeat("element 0: ", 128) + `values nested deeper than 128 levels (Limits.MaxDepth)`},
-		{name: "10,000-digit int", handler: func(w http.ResponseWriter, r *http.Request) { xml(w, value("<int>"+strings.Repeat("7", 10000)+"</int>")) },
+		{name: "10,000-digit int", handler: func(w http.ResponseWriter, r *http.Request) {
+			xml(w, value("<int>"+strings.Repeat("7", 10000)+"</int>"))
+		},
 			want: `rpc: call "m": response: param 1: int "` + strings.Repeat("7", 40) + `"... (10000 digits) out of range`},
 		{name: "billion laughs", handler: func(w http.ResponseWriter, r *http.Request) { xml(w, billionLaughs()) },
 			want: `rpc: call "m": response: xml syntax error at byte 21: DOCTYPE and other declarations are not allowed`},
