@@ -452,6 +452,11 @@ func (s *scanner) textRun() error {
 		if i := s.find(&s.nextLT, '<'); i >= 0 {
 			b = b[:i]
 		}
+		if s.r == nil && cap(s.text)-len(s.text) < len(b) {
+			// The whole body is in memory, so the text up to the next '<'
+			// is known: allocate for it once (references only shrink it).
+			s.text = slices.Grow(s.text, len(b))
+		}
 		amp := s.find(&s.nextAmp, '&')
 		if amp >= 0 && amp < len(b) {
 			b = b[:amp]
@@ -499,6 +504,23 @@ func (s *scanner) textRun() error {
 		}
 		if amp < 0 {
 			return nil
+		}
+		// The three references escaping produces, inline; others in reference.
+		if r := s.buf[s.pos:s.end]; len(r) >= 5 {
+			switch {
+			case r[1] == 'l' && r[2] == 't' && r[3] == ';':
+				s.text = append(s.text, '<')
+				s.pos += 4
+				continue
+			case r[1] == 'g' && r[2] == 't' && r[3] == ';':
+				s.text = append(s.text, '>')
+				s.pos += 4
+				continue
+			case r[1] == 'a' && r[2] == 'm' && r[3] == 'p' && r[4] == ';':
+				s.text = append(s.text, '&')
+				s.pos += 5
+				continue
+			}
 		}
 		if err := s.reference(); err != nil {
 			return err
