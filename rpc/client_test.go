@@ -462,3 +462,28 @@ func TestClientConnectionPool(t *testing.T) {
 		t.Errorf("%d connections for 2 rounds of %d parallel calls, want %d", got, n, n)
 	}
 }
+
+// TestPluggableTransport: the SSH tunnel plugs in as an http.Transport
+// whose DialContext ignores the URL's address; here it dials the test
+// server, so the URL's host never resolves.
+func TestPluggableTransport(t *testing.T) {
+	_, hs := newTestServer(t, rpc.ServerConfig{})
+	var dials atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, hs.Listener.Addr().String())
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := rpc.NewClient(rpc.ClientConfig{URL: "http://tunnel.invalid/RPC2", Username: testUser, Password: testPass,
+		HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		mustEcho(t, c)
+	}
+	if got := dials.Load(); got != 1 {
+		t.Errorf("%d dials for 3 sequential calls, want 1 (keep-alive)", got)
+	}
+}

@@ -131,6 +131,7 @@ func TestPythonClient(t *testing.T) {
 	env := []string{"RPC_URL=" + userURL(t, hs.URL, testPass), "RPC_BADURL=" + userURL(t, hs.URL, "wrong")}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
+			t.Parallel() // each runs its own python3
 			compareCases(t, runPythonClient(t, tt.scenario, env...), tt.want)
 		})
 	}
