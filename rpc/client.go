@@ -29,8 +29,10 @@ type ClientConfig struct {
 	// HTTPClient makes the requests; nil: a client of the Client's own
 	// (keep-alive, up to 64 idle connections, no overall timeout: bound
 	// calls with their ctx). The SSH tunnel plugs in as
-	// &http.Client{Transport: &http.Transport{DialContext: t.DialContext}}.
-	// A unix:// URL needs HTTPClient nil: it dials the socket itself.
+	// &http.Client{Transport: &http.Transport{DialContext: t.DialContext,
+	// MaxIdleConnsPerHost: 64}} (net/http's default of 2 idle connections
+	// would make parallel calls redial). A unix:// URL needs HTTPClient nil:
+	// it dials the socket itself.
 	HTTPClient *http.Client
 
 	Limits Limits // response body size (also after gzip decoding) and depth

@@ -173,8 +173,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
 	in := s.getBuffer()
-	defer s.putBuffer(in)
 	if status := s.readBody(w, r, in); status != 0 {
+		s.putBuffer(in)
 		h.Set("Connection", "close")
 		return s.plain(w, status)
 	}
@@ -187,6 +187,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 	out := s.getBuffer()
 	defer s.putBuffer(out)
 	info := s.reg.serve(r.Context(), bytes.NewReader(in.Bytes()), out)
+	s.putBuffer(in) // a large body becomes garbage before the response is written
 
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	s.write(w, r, out.Bytes())
