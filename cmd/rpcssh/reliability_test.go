@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -661,6 +663,58 @@ func TestCallHandshakeStallTimesOut(t *testing.T) {
 	for _, re := range []string{`(?m)^rpcssh: error: tunnel: handshake with 127\.0\.0\.1:` + port + `: context deadline exceeded$`, `(?m)^rpcssh: hint: .*--connect-timeout`} {
 		if !regexp.MustCompile(re).MatchString(call.stderr.String()) {
 			t.Errorf("stderr does not match %s:\n%s", re, call.stderr.String())
+		}
+	}
+}
+
+// TestServeHoldsThousandConnections opens 1,000 connections to `rpcssh
+// serve` (half of them in the middle of a request line) and checks that
+// calls still succeed while they are all held open.
+func TestServeHoldsThousandConnections(t *testing.T) {
+	const n = 1000
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skipf("getrlimit: %v", err)
+	}
+	if need := uint64(n + 200); lim.Cur < need { // serve inherits the raised limit
+		if lim.Max < need {
+			t.Skipf("RLIMIT_NOFILE hard limit %d is below the %d descriptors needed", lim.Max, need)
+		}
+		raised := lim
+		raised.Cur = need
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err != nil {
+			t.Skipf("cannot raise RLIMIT_NOFILE to %d: %v", need, err)
+		}
+		t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
+	}
+	const pw = "many-conns"
+	_, addr := startServe(t, relBinary(t), pw)
+	conns := make([]net.Conn, 0, n)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for i := range n {
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		if i%2 == 0 {
+			io.WriteString(conn, "POST /RPC2 HTTP/1.1\r\n")
+		}
+		conns = append(conns, conn)
+	}
+	c := relClient(t, addr, pw)
+	for range 3 {
+		mustServeEcho(t, c)
+	}
+	for _, i := range []int{0, 1, n - 2, n - 1} {
+		conns[i].SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		_, err := conns[i].Read(make([]byte, 1))
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("connection %d: read = %v, want a timeout (still open)", i, err)
 		}
 	}
 }
