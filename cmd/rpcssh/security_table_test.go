@@ -55,7 +55,7 @@ var securityCases = []securityCase{
 		"401 and the connection closed unread: the server reads under 300 KB, `rpcssh serve` stays at 13 MiB RSS",
 		[]string{"rpc/hostile_server_test.go:TestOversizedBodiesRejectedUnread", "cmd/rpcssh/reliability_test.go:TestServeMemoryBoundedUnderHugeBodies"}},
 	{"server", "512 MiB body with valid credentials",
-		"413 at once for a Content-Length past the limit (13 MiB RSS); a chunked body is cut at the limit (64 MiB by default, `--max-body-mib`): serve's peak RSS about 4 x the limit, never the body",
+		"413 at once for a Content-Length past the limit (13 MiB RSS); a chunked body is cut at the limit (64 MiB by default, `--max-body-mib`): serve's peak RSS 271 MiB (about 4 x the limit), never the body's size",
 		[]string{"rpc/hostile_server_test.go:TestOversizedBodiesRejectedUnread", "cmd/rpcssh/reliability_test.go:TestServeMemoryBoundedUnderHugeBodies"}},
 	{"server", "gzip bomb (1 GiB of zeros in 1 MiB); bad or truncated gzip; other `Content-Encoding`",
 		"413 once the inflated body passes the limit, having read only the compressed bytes that inflate to it; 400; 415",
