@@ -124,11 +124,12 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	}
 
 	url, hc := c.URL, (*http.Client)(nil)
+	var link *sshLink
 	switch {
 	case c.URL != "" && len(c.Host) > 0:
 		return usageErrorf("give --host (through SSH) or --url (direct), not both")
 	case c.URL == "":
-		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
+		link, err = dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
 		if err != nil {
 			return err
 		}
@@ -143,6 +144,9 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if err := client.Call(ctx, c.Method, params, &result); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
 			return withHint(err, "the call took longer than --timeout %s", c.Timeout)
+		}
+		if link != nil {
+			err = link.explain(err)
 		}
 		return err
 	}
@@ -230,7 +234,7 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 			}
 			var result any
 			err = client.Call(ctx, c.Method, params, &result)
-			return result, err
+			return result, link.explain(err)
 		},
 	}
 	return runFleet(ctx, e, hosts, f, c.Output)

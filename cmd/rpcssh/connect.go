@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -37,6 +39,27 @@ type sshLink struct {
 	setup  *sshSetup // nil when the caller owns the resolved set-up
 	http   *http.Client
 	url    string
+	lost   chan error // receives Wait's cause once the link has ended
+}
+
+// explain adds why the SSH link died to an error from a call through it,
+// which by itself says only "EOF". A link still up leaves err as it is.
+func (l *sshLink) explain(err error) error {
+	var fault *rpc.Fault
+	var httpErr *rpc.HTTPError
+	if err == nil || errors.As(err, &fault) || errors.As(err, &httpErr) {
+		return err // the server answered: the link was fine
+	}
+	select {
+	case cause := <-l.lost:
+		l.lost <- cause // keep it for the next caller
+		if cause != nil {
+			return fmt.Errorf("%w (the SSH link was lost: %v)", err, cause)
+		}
+	case <-time.After(100 * time.Millisecond):
+		// Still up, or not yet noticed: the call's own error stands.
+	}
+	return err
 }
 
 func (l *sshLink) Close() error {
@@ -103,8 +126,11 @@ func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Dura
 	if network == "unix" {
 		host = "localhost"
 	}
+	lost := make(chan error, 1)
+	go func() { lost <- c.Wait() }()
 	return &sshLink{
 		client: c,
+		lost:   lost,
 		http:   &http.Client{Transport: tr},
 		url:    "http://" + host + r.Path,
 	}, nil

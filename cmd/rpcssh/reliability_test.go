@@ -548,6 +548,9 @@ func TestCallFrozenSSHDFailsWithinKeepalive(t *testing.T) {
 	if !strings.Contains(call.stderr.String(), "rpcssh: error: ") {
 		t.Errorf("no error line in stderr:\n%s", call.stderr.String())
 	}
+	if !strings.Contains(call.stderr.String(), "the SSH link was lost: ") || !strings.Contains(call.stderr.String(), "keepalive") {
+		t.Errorf("the error does not say the link was lost to unanswered keepalives:\n%s", call.stderr.String())
+	}
 	if strings.Contains(call.stderr.String(), "--timeout") {
 		t.Errorf("the call ended by --timeout, not by the keepalive:\n%s", call.stderr.String())
 	}
