@@ -199,7 +199,9 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	max := c.lim.MaxBodyBytes
 	lr := &limitedBody{r: resp.Body, n: max}
 	var r io.Reader = lr
+	size := resp.ContentLength // sizes the decoder's buffers; -1: unknown
 	if enc := resp.Header.Get("Content-Encoding"); strings.EqualFold(enc, "gzip") && !resp.Uncompressed {
+		size = -1
 		zr, err := c.getGzipReader(lr)
 		if err != nil {
 			return fmt.Errorf("response: bad gzip: %w", err)
@@ -209,7 +211,7 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	} else if enc != "" && !strings.EqualFold(enc, "identity") && !resp.Uncompressed {
 		return fmt.Errorf("response: unsupported Content-Encoding %q", enc)
 	}
-	if err := readResponse(r, c.lim, reply); err != nil {
+	if err := readResponseSized(r, size, c.lim, reply); err != nil {
 		var f *Fault
 		switch {
 		case errors.As(err, &f):

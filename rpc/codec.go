@@ -38,7 +38,7 @@ func EncodeFault(w io.Writer, f *Fault) error {
 // natural values (see the package doc), within lim. On an error that is not
 // an I/O error, the returned *Fault (errors.As) is what a server should send.
 func DecodeCall(r io.Reader, lim Limits) (method string, params []any, err error) {
-	d := newDecoder(r, lim)
+	d := newDecoder(r, -1, lim)
 	if method, err = d.callHeader(); err == nil {
 		_, err = d.callParams(func(int) error {
 			x, err := d.natural()
@@ -82,6 +82,12 @@ func (e *decodeError) Unwrap() []error { return []error{e.fault, e.err} }
 // readResponse reads a <methodResponse> into reply (nil: discard). A fault
 // response is returned as a *Fault; errors of the response itself are not.
 func readResponse(r io.Reader, lim Limits, reply any) error {
+	return readResponseSized(r, -1, lim, reply)
+}
+
+// readResponseSized is readResponse of an r whose length is known to be
+// size (Content-Length); -1: unknown.
+func readResponseSized(r io.Reader, size int64, lim Limits, reply any) error {
 	var v reflect.Value
 	if reply != nil {
 		rv := reflect.ValueOf(reply)
@@ -90,7 +96,7 @@ func readResponse(r io.Reader, lim Limits, reply any) error {
 		}
 		v = rv.Elem()
 	}
-	d := newDecoder(r, lim)
+	d := newDecoder(r, size, lim)
 	n, err := d.response(func(i int) error {
 		if i > 0 {
 			return d.invalid("more than one param in a response")

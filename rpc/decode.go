@@ -19,17 +19,29 @@ type decoder struct {
 	names  map[string]string // interned member names
 }
 
-func newDecoder(r io.Reader, lim Limits) *decoder {
+// newDecoder returns a decoder reading r. size is r's length if known
+// (Content-Length), else -1; it only sizes buffers.
+func newDecoder(r io.Reader, size int64, lim Limits) *decoder {
 	lim = lim.withDefaults()
 	if b, ok := r.(*bytes.Buffer); ok && int64(b.Len()) <= lim.MaxBodyBytes {
 		// The whole body is in memory: scan it in place (it is consumed,
 		// as a Read would, and never written to).
-		s := newScanner(nil)
-		s.buf = b.Next(b.Len())
-		s.end, s.rerr = len(s.buf), io.EOF
-		return &decoder{s: s, lim: lim}
+		return newBytesDecoder(b.Next(b.Len()), false, lim)
 	}
-	return &decoder{s: newScanner(&limitReader{r: r, n: lim.MaxBodyBytes}), lim: lim}
+	return &decoder{s: newScanner(&limitReader{r: r, n: lim.MaxBodyBytes}, min(size, lim.MaxBodyBytes)), lim: lim}
+}
+
+// newBytesDecoder returns a decoder of the document in body, scanned in
+// place. owned means the caller hands body over for good: it never writes
+// or reuses it, so long strings may be decoded without a copy, as views of
+// body (which then lives as long as they do); the decoder may also
+// normalize line ends in place.
+func newBytesDecoder(body []byte, owned bool, lim Limits) *decoder {
+	lim = lim.withDefaults()
+	s := newScanner(nil, int64(len(body)))
+	s.buf, s.owned = body, owned
+	s.end, s.rerr = len(body), io.EOF
+	return &decoder{s: s, lim: lim}
 }
 
 // limitReader fails with errTooLarge once more than n bytes were read.

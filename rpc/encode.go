@@ -30,12 +30,13 @@ type encoder struct {
 }
 
 const (
-	encBufSize  = 32 << 10
-	maxEncDepth = 1000 // catches cyclic data; peers refuse far less anyway
+	encBufSize    = 32 << 10 // the buffer grows up to this, then is flushed when full
+	encBufInitial = 512      // most documents are small: start here
+	maxEncDepth   = 1000     // catches cyclic data; peers refuse far less anyway
 )
 
 func newEncoder(w io.Writer) *encoder {
-	return &encoder{w: w, buf: make([]byte, 0, encBufSize)}
+	return &encoder{w: w, buf: make([]byte, 0, encBufInitial)}
 }
 
 func (e *encoder) flush() error {
@@ -46,11 +47,19 @@ func (e *encoder) flush() error {
 	return e.err
 }
 
-// reserve makes room for n more bytes in buf without growing it.
+// reserve makes room for n more bytes in buf (n <= encBufSize): it grows
+// buf up to encBufSize, and past that flushes it.
 func (e *encoder) reserve(n int) {
-	if len(e.buf)+n > cap(e.buf) {
-		e.flush()
+	if len(e.buf)+n <= cap(e.buf) {
+		return
 	}
+	if cap(e.buf) < encBufSize {
+		e.buf = slices.Grow(e.buf, min(max(2*cap(e.buf), len(e.buf)+n), encBufSize)-len(e.buf))
+		if len(e.buf)+n <= cap(e.buf) {
+			return
+		}
+	}
+	e.flush()
 }
 
 // raw writes markup (short).

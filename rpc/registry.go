@@ -182,7 +182,7 @@ func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) (ci c
 			_, _ = w.Write(buf.Bytes())
 		}
 	}()
-	d := newDecoder(body, r.lim)
+	d := newDecoder(body, -1, r.lim)
 	name, err := d.callHeader()
 	if err != nil {
 		ci.Fault = faultOf(err)

@@ -40,6 +40,15 @@ type scanner struct {
 	open       []byte // names of the open elements, back to back
 	openEnds   []int  // end offset in open of each open element's name
 	sawRoot    bool
+
+	size     int64 // length of the whole input if known, else -1
+	fullRead bool  // the last read filled buf: grow it (up to scanBufSize)
+
+	// owned: buf is the whole input (r == nil) and the caller never
+	// reuses it, so a long text free of references is handed out in place.
+	// aliasAt is the start of the last such text (for takeText).
+	owned   bool
+	aliasAt *byte
 }
 
 type token int
@@ -52,16 +61,25 @@ const (
 )
 
 const (
-	scanBufSize = 64 << 10
-	maxNameLen  = 1024
-	maxOpen     = 1 << 16 // open elements; the grammar stops far earlier (Limits.MaxDepth)
+	scanBufSize    = 64 << 10 // the read buffer grows up to this while reads fill it
+	scanBufInitial = 4 << 10  // most documents are small: start here
+	maxNameLen     = 1024
+	maxOpen        = 1 << 16 // open elements; the grammar stops far earlier (Limits.MaxDepth)
 )
 
 // newScanner returns a scanner reading r; a nil r leaves buf to the caller.
-func newScanner(r io.Reader) *scanner {
-	s := &scanner{r: r, nextLT: finder{at: -1}, nextAmp: finder{at: -1}}
+// size is the input's length if known (Content-Length), else -1: it sizes
+// the read buffer, and long texts are allocated once for what can remain
+// of the input instead of by doubling.
+func newScanner(r io.Reader, size int64) *scanner {
+	s := &scanner{r: r, nextLT: finder{at: -1}, nextAmp: finder{at: -1}, size: -1}
 	if r != nil {
-		s.buf = make([]byte, scanBufSize)
+		n := scanBufInitial
+		if size >= 0 {
+			s.size = size
+			n = int(min(max(size+1, 512), scanBufSize)) // +1: the read that sees EOF
+		}
+		s.buf = make([]byte, n)
 	}
 	return s
 }
@@ -116,12 +134,13 @@ func (s *scanner) fill(n int) bool {
 			s.end -= s.pos
 			s.pos = 0
 		}
-		if n > len(s.buf) {
+		if n > len(s.buf) || s.fullRead && len(s.buf) < scanBufSize {
 			nb := make([]byte, max(n, 2*len(s.buf)))
 			copy(nb, s.buf[:s.end])
 			s.buf = nb
 		}
 		m, err := s.r.Read(s.buf[s.end:])
+		s.fullRead = s.end+m == len(s.buf)
 		s.end += m
 		if err != nil {
 			s.rerr = err
@@ -152,7 +171,11 @@ func (s *scanner) next() (token, error) {
 		s.pop()
 		return tokEnd, nil
 	}
-	s.text = s.text[:0]
+	if s.aliasAt != nil && unsafe.SliceData(s.text) == s.aliasAt {
+		s.text = nil // never append into the input
+	} else {
+		s.text = s.text[:0]
+	}
 	for {
 		if s.pos >= s.end && !s.fill(1) {
 			if err := s.readErr(); err != nil {
@@ -452,16 +475,23 @@ func (s *scanner) textRun() error {
 		if i := s.find(&s.nextLT, '<'); i >= 0 {
 			b = b[:i]
 		}
-		if s.r == nil && cap(s.text)-len(s.text) < len(b) {
-			// The whole body is in memory, so the text up to the next '<'
-			// is known: allocate for it once (references only shrink it).
-			s.text = slices.Grow(s.text, len(b))
-		}
 		amp := s.find(&s.nextAmp, '&')
 		if amp >= 0 && amp < len(b) {
 			b = b[:amp]
 		} else {
 			amp = -1
+		}
+		// A long text that is one run without references, in an input the
+		// caller handed over for good, is used where it lies.
+		inPlace := s.owned && amp < 0 && len(s.text) == 0 && len(b) >= minTakeText
+		if s.r == nil && !inPlace && cap(s.text)-len(s.text) < s.end-s.pos {
+			// The whole body is in memory, so the text up to the next '<'
+			// is known: allocate for it once (references only shrink it).
+			n := s.end - s.pos
+			if i := s.find(&s.nextLT, '<'); i >= 0 {
+				n = i
+			}
+			s.text = slices.Grow(s.text, n)
 		}
 		if amp < 0 && s.pos+len(b) == s.end && s.rerr == nil {
 			// The run reaches the end of the buffer: leave a trailing \r (it may
@@ -493,6 +523,13 @@ func (s *scanner) textRun() error {
 				i++
 			}
 			return s.syntaxAt(s.offset()+int64(i), "text outside the root element")
+		}
+		if inPlace {
+			off := s.offset()
+			s.text = b[:len(b):len(b)] // appending must copy, never write into the input
+			s.aliasAt = &b[0]
+			s.pos += len(b)
+			return s.checkChars(0, off) // normalizes line ends in place, in consumed input
 		}
 		if len(b) > 0 {
 			start, off := len(s.text), s.offset()
@@ -673,21 +710,42 @@ func isSpace(b []byte) bool {
 	return true
 }
 
-// appendText appends b to s.text, doubling its capacity when it must grow
-// (append grows large slices by only 1.25x, which copies a long string ~5
-// times over).
+// appendText appends b (which starts at pos) to s.text. When it must grow:
+// a long text of an input of known size is given room for all that can
+// remain of the input, so it is allocated once and takeText can hand it
+// over; otherwise its capacity doubles (append grows large slices by only
+// 1.25x, which copies a long string ~5 times over).
 func (s *scanner) appendText(b []byte) {
-	if len(s.text)+len(b) > cap(s.text) {
-		s.text = slices.Grow(s.text, max(len(b), cap(s.text), 512))
+	if need := len(s.text) + len(b); need > cap(s.text) {
+		grow := max(len(b), cap(s.text), 512)
+		if s.size >= 0 && need >= 64<<10 {
+			left := s.size - s.base - int64(s.end) // not yet read
+			if bound := int64(len(s.text)) + int64(s.end-s.pos) + max(left, 0); bound >= int64(need) {
+				grow = int(bound) - len(s.text)
+			}
+		}
+		s.text = slices.Grow(s.text, grow)
 	}
 	s.text = append(s.text, b...)
 }
 
+// minTakeText is the shortest text takeText hands over without a copy.
+const minTakeText = 64 << 10
+
 // takeText returns text (a prefix of s.text) as a string. A long text is
-// handed over without a copy; the scanner then starts a new buffer, so the
-// bytes are never written again.
+// handed over without a copy when nothing will write its bytes again: a
+// text used in place in an owned input (never reused by its owner, and the
+// scanner never appends into it), or s.text itself, which the scanner then
+// replaces with a new buffer.
 func (s *scanner) takeText(text []byte) string {
-	if len(text) < 64<<10 || unsafe.SliceData(text) != unsafe.SliceData(s.text) || cap(s.text) > 2*len(text) {
+	if len(text) < minTakeText {
+		return string(text)
+	}
+	if s.aliasAt != nil && unsafe.SliceData(text) == s.aliasAt {
+		s.aliasAt = nil
+		return unsafe.String(&text[0], len(text))
+	}
+	if unsafe.SliceData(text) != unsafe.SliceData(s.text) || cap(s.text) > 2*len(text) {
 		return string(text)
 	}
 	s.text = nil

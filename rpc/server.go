@@ -186,8 +186,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 
 	out := s.getBuffer()
 	defer s.putBuffer(out)
-	info := s.reg.serve(r.Context(), bytes.NewReader(in.Bytes()), out)
-	s.putBuffer(in) // a large body becomes garbage before the response is written
+	info := s.reg.serve(r.Context(), in, out) // a *bytes.Buffer is scanned in place
+	s.putBuffer(in)                           // a large body becomes garbage before the response is written
 
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	s.write(w, r, out.Bytes())
@@ -203,7 +203,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buf
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		if r.ContentLength > 0 {
-			buf.Grow(int(r.ContentLength))
+			// Room for the read that sees EOF too: a full buffer would
+			// make ReadFrom double it.
+			buf.Grow(int(r.ContentLength) + bytes.MinRead)
 		}
 	case "gzip", "x-gzip":
 		zr, err := s.getGzipReader(body)
