@@ -217,14 +217,8 @@ func (c *Client) Close() error {
 // (matching ErrRemoteConnectFailed, ErrRemoteRefused, ErrForwardProhibited),
 // ctx's error.
 func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	switch network {
-	case "tcp", "tcp4", "tcp6":
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("tunnel: dial %s %s: %w", network, addr, err)
-		}
-	case "unix":
-	default:
-		return nil, fmt.Errorf("tunnel: dial %s %s: unsupported network", network, addr)
+	if err := checkDialArgs(network, addr); err != nil {
+		return nil, err
 	}
 	if err := c.ended(); err != nil {
 		return nil, err
@@ -276,3 +270,18 @@ type jumpError struct {
 
 func (e *jumpError) Error() string { return fmt.Sprintf("%v (jump host %d)", e.err, e.hop) }
 func (e *jumpError) Unwrap() error { return e.err }
+
+// checkDialArgs refuses what DialContext cannot open: networks other than
+// tcp* and unix, and a tcp address without a port.
+func checkDialArgs(network, addr string) error {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("tunnel: dial %s %s: %w", network, addr, err)
+		}
+	case "unix":
+	default:
+		return fmt.Errorf("tunnel: dial %s %s: unsupported network", network, addr)
+	}
+	return nil
+}

@@ -154,14 +154,8 @@ func (r *Redialer) emit(e Event) {
 func (r *Redialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	// Bad arguments are refused here, so that any other non-OpenError
 	// failure below means the link itself is broken.
-	switch network {
-	case "tcp", "tcp4", "tcp6":
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("tunnel: dial %s %s: %w", network, addr, err)
-		}
-	case "unix":
-	default:
-		return nil, fmt.Errorf("tunnel: dial %s %s: unsupported network", network, addr)
+	if err := checkDialArgs(network, addr); err != nil {
+		return nil, err
 	}
 	for try := 0; ; try++ {
 		c, err := r.client(ctx)
