@@ -157,19 +157,40 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 
 func (c *Client) call(ctx context.Context, method string, args []any, reply any) error {
 	buf := c.getBuffer()
-	if err := writeCall(buf, method, args); err != nil {
+	enc := &spillBuffer{buf: buf, max: maxPooledBuffer}
+	if err := writeCall(enc, method, args); err != nil {
 		c.putBuffer(buf)
 		return err
 	}
-	// The transport closes the body once it is sent, possibly after Do
-	// returned; only then can the buffer be reused.
-	body := &requestBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf, pools: &c.pools}
+	var body io.ReadCloser
+	if enc.spilled() {
+		// Too large to hold in memory: encoded a second time (it is known
+		// to encode, enc.n bytes long) as the transport sends it.
+		c.putBuffer(buf)
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			pw.CloseWithError(writeCall(&chunkedWriter{w: pw}, method, args)) // nil: EOF
+		}()
+		defer func() {
+			// Runs last: stops an encoder the transport no longer reads
+			// from, and waits for it, as args are the caller's again.
+			pr.CloseWithError(errCallDone)
+			<-done
+		}()
+		body = pr
+	} else {
+		// The transport closes the body once it is sent, possibly after Do
+		// returned; only then can the buffer be reused.
+		body = &requestBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf, pools: &c.pools}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, body)
 	if err != nil {
 		body.Close()
 		return err
 	}
-	req.ContentLength = int64(buf.Len())
+	req.ContentLength = enc.n
 	req.GetBody = nil
 	h := req.Header
 	h.Set("Content-Type", "text/xml")
@@ -223,6 +244,9 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	}
 	return nil
 }
+
+// errCallDone ends the stream of a request body once its call is over.
+var errCallDone = errors.New("rpc: call over")
 
 // requestBody returns its buffer to the pool once the transport closed it.
 type requestBody struct {

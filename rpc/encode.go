@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"encoding/base64"
 	"io"
 	"math"
@@ -393,6 +394,74 @@ func isEmpty(v reflect.Value) bool {
 		return v.Len() == 0
 	}
 	return v.IsZero()
+}
+
+// spillBuffer receives an encoded document. It appends it to buf; once that
+// would take buf past max bytes (max > 0), it only counts the bytes, and the
+// writer of the document leaves in replay how to encode the same document
+// again (now known to encode without error, n bytes long), so that it can
+// be streamed instead of held in memory.
+type spillBuffer struct {
+	buf    *bytes.Buffer
+	mark   int // buf.Len() before the document
+	max    int
+	n      int64 // bytes of the document so far
+	replay func(io.Writer) error
+}
+
+func (o *spillBuffer) Write(p []byte) (int, error) {
+	o.n += int64(len(p))
+	if o.spilled() {
+		o.buf.Truncate(o.mark) // only counting now
+		return len(p), nil
+	}
+	return o.buf.Write(p)
+}
+
+// WriteString spares the encoder's long strings a conversion to []byte.
+func (o *spillBuffer) WriteString(p string) (int, error) {
+	o.n += int64(len(p))
+	if o.spilled() {
+		o.buf.Truncate(o.mark)
+		return len(p), nil
+	}
+	return o.buf.WriteString(p)
+}
+
+// spilled reports whether the document outgrew max.
+func (o *spillBuffer) spilled() bool { return o.max > 0 && o.n > int64(o.max) }
+
+// reset drops what was written, for another document to take its place.
+func (o *spillBuffer) reset() {
+	o.buf.Truncate(o.mark)
+	o.n = 0
+}
+
+// chunkedWriter hands long strings to w in chunks of a small buffer:
+// io.WriteString would pass a long string to an http.ResponseWriter in
+// 2 KiB pieces, and to a gzip.Writer as one copy of all of it.
+type chunkedWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (c *chunkedWriter) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+func (c *chunkedWriter) WriteString(s string) (int, error) {
+	if c.buf == nil {
+		c.buf = make([]byte, 64<<10)
+	}
+	n := 0
+	for len(s) > 0 {
+		k := copy(c.buf, s)
+		m, err := c.w.Write(c.buf[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		s = s[k:]
+	}
+	return n, nil
 }
 
 const xmlHeader = "<?xml version=\"1.0\"?>\n"

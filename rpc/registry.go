@@ -161,32 +161,44 @@ func (r *registry) lookup(name string) *method {
 
 // serve decodes one <methodCall> from body, runs the method, and writes a
 // complete <methodResponse> (result or fault) to w. It never panics.
-func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) (ci callInfo) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) callInfo {
 	// Encode into a buffer so that a value that cannot be encoded still
 	// leaves room for a fault; a *bytes.Buffer w is used directly.
 	buf, direct := w.(*bytes.Buffer)
 	if !direct {
 		buf = new(bytes.Buffer)
 	}
-	mark := buf.Len()
+	out := &spillBuffer{buf: buf, mark: buf.Len()}
+	ci := r.dispatch(ctx, newDecoder(body, -1, r.lim), out)
+	if !direct {
+		_, _ = w.Write(buf.Bytes())
+	}
+	return ci
+}
+
+// dispatch reads the call from d, runs the method, and writes a complete
+// methodResponse (result or fault) to out. It never panics.
+func (r *registry) dispatch(ctx context.Context, d *decoder, out *spillBuffer) (ci callInfo) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	fault := func(f *Fault) {
+		ci.Fault = f
+		out.reset()
+		_ = writeFault(out, f)
+		out.replay = nil
+		if out.spilled() { // a long message
+			out.replay = func(w io.Writer) error { return writeFault(w, f) }
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil { // a bug in this package: still answer
-			buf.Truncate(mark)
-			ci.Fault = &Fault{Code: CodeInternal, Message: "internal error"}
-			_ = writeFault(buf, ci.Fault)
-		}
-		if !direct {
-			_, _ = w.Write(buf.Bytes())
+			fault(&Fault{Code: CodeInternal, Message: "internal error"})
 		}
 	}()
-	d := newDecoder(body, -1, r.lim)
 	name, err := d.callHeader()
 	if err != nil {
-		ci.Fault = faultOf(err)
-		_ = writeFault(buf, ci.Fault)
+		fault(faultOf(err))
 		return ci
 	}
 	ci.Method = name
@@ -195,14 +207,15 @@ func (r *registry) serve(ctx context.Context, body io.Reader, w io.Writer) (ci c
 	}
 	result, err := r.call(ctx, d, name)
 	if err == nil {
-		if err = writeResponse(buf, result); err == nil {
+		if err = writeResponse(out, result); err == nil {
+			if out.spilled() {
+				out.replay = func(w io.Writer) error { return writeResponse(w, result) }
+			}
 			return ci
 		}
-		buf.Truncate(mark)
 		err = &Fault{Code: CodeInternal, Message: "encode result: " + err.Error()}
 	}
-	ci.Fault = methodFault(err)
-	_ = writeFault(buf, ci.Fault)
+	fault(methodFault(err))
 	return ci
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -49,6 +48,7 @@ type scanner struct {
 	// aliasAt is the start of the last such text (for takeText).
 	owned   bool
 	aliasAt *byte
+	minTake int // shortest text handed over without a copy; 0: minTakeText (tests lower it)
 }
 
 type token int
@@ -483,15 +483,15 @@ func (s *scanner) textRun() error {
 		}
 		// A long text that is one run without references, in an input the
 		// caller handed over for good, is used where it lies.
-		inPlace := s.owned && amp < 0 && len(s.text) == 0 && len(b) >= minTakeText
-		if s.r == nil && !inPlace && cap(s.text)-len(s.text) < s.end-s.pos {
+		inPlace := s.owned && amp < 0 && len(s.text) == 0 && len(b) > 0 && len(b) >= s.minTakeLen()
+		if s.r == nil && !inPlace {
 			// The whole body is in memory, so the text up to the next '<'
 			// is known: allocate for it once (references only shrink it).
 			n := s.end - s.pos
 			if i := s.find(&s.nextLT, '<'); i >= 0 {
 				n = i
 			}
-			s.text = slices.Grow(s.text, n)
+			s.growText(n)
 		}
 		if amp < 0 && s.pos+len(b) == s.end && s.rerr == nil {
 			// The run reaches the end of the buffer: leave a trailing \r (it may
@@ -724,13 +724,34 @@ func (s *scanner) appendText(b []byte) {
 				grow = int(bound) - len(s.text)
 			}
 		}
-		s.text = slices.Grow(s.text, grow)
+		s.growText(grow)
 	}
 	s.text = append(s.text, b...)
 }
 
+// growText makes room for n more bytes in s.text. It allocates with make,
+// not append or slices.Grow: those clear a large new array in one call the
+// scheduler cannot preempt, which stalls a garbage collection (spinning on
+// the other cores) for as long as the clearing page-faults; make clears
+// large arrays in preemptible chunks.
+func (s *scanner) growText(n int) {
+	if cap(s.text)-len(s.text) >= n {
+		return
+	}
+	t := make([]byte, len(s.text), len(s.text)+n)
+	copy(t, s.text)
+	s.text = t
+}
+
 // minTakeText is the shortest text takeText hands over without a copy.
 const minTakeText = 64 << 10
+
+func (s *scanner) minTakeLen() int {
+	if s.minTake > 0 {
+		return s.minTake
+	}
+	return minTakeText
+}
 
 // takeText returns text (a prefix of s.text) as a string. A long text is
 // handed over without a copy when nothing will write its bytes again: a
@@ -738,7 +759,7 @@ const minTakeText = 64 << 10
 // scanner never appends into it), or s.text itself, which the scanner then
 // replaces with a new buffer.
 func (s *scanner) takeText(text []byte) string {
-	if len(text) < minTakeText {
+	if len(text) == 0 || len(text) < s.minTakeLen() {
 		return string(text)
 	}
 	if s.aliasAt != nil && unsafe.SliceData(text) == s.aliasAt {

@@ -172,8 +172,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 	// passed; renew it before anything (even "100 Continue") is written.
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
-	in := s.getBuffer()
-	if status := s.readBody(w, r, in); status != 0 {
+	in, status := s.readBody(w, r)
+	if status != 0 {
 		s.putBuffer(in)
 		h.Set("Connection", "close")
 		return s.plain(w, status)
@@ -184,47 +184,77 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 	// does so too when it starts watching; this keeps us independent of it).
 	_ = rc.SetReadDeadline(time.Time{})
 
+	// The body is decoded in place. One too large for the pool is never
+	// reused, so its long strings are decoded as views of it, not copies
+	// (it lives as long as they do); otherwise it goes back to the pool
+	// once the call is decoded and run. Nothing else holds it: a large
+	// body is garbage while the response is written.
+	owned := in.Cap() > maxPooledBuffer
+	d := newBytesDecoder(in.Bytes(), owned, s.lim)
+	var pooled *bytes.Buffer
+	if !owned {
+		pooled = in
+	}
+	in = nil
+
 	out := s.getBuffer()
 	defer s.putBuffer(out)
-	info := s.reg.serve(r.Context(), in, out) // a *bytes.Buffer is scanned in place
-	s.putBuffer(in)                           // a large body becomes garbage before the response is written
+	resp := &spillBuffer{buf: out, max: maxPooledBuffer}
+	info := s.reg.dispatch(r.Context(), d, resp)
+	if pooled != nil {
+		s.putBuffer(pooled)
+	}
 
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	s.write(w, r, out.Bytes())
+	if resp.replay != nil {
+		s.stream(w, r, resp)
+	} else {
+		s.write(w, r, out.Bytes())
+	}
 	return outcome{status: http.StatusOK, call: info}
 }
 
-// readBody reads the request body into buf, decoding gzip. It returns 0 or
-// the HTTP status to answer with.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) int {
+// readBody reads the request body into a buffer, decoding gzip. It returns
+// the buffer (from the pool, or a new one for a large body) and 0 or the
+// HTTP status to answer with.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, int) {
 	max := s.lim.MaxBodyBytes
 	body := http.MaxBytesReader(w, r.Body, max)
 	var src io.Reader = body
+	var buf *bytes.Buffer
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
-		if r.ContentLength > 0 {
-			// Room for the read that sees EOF too: a full buffer would
-			// make ReadFrom double it.
-			buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		// Room for the read that sees EOF too: a full buffer would make
+		// ReadFrom double it. A large one is made with make, which clears
+		// it in preemptible chunks (Buffer.Grow clears in one call that
+		// holds up a garbage collection while it page-faults).
+		if n := r.ContentLength + bytes.MinRead; r.ContentLength > maxPooledBuffer {
+			buf = bytes.NewBuffer(make([]byte, 0, n))
+		} else if r.ContentLength > 0 {
+			buf = s.getBuffer()
+			buf.Grow(int(n))
 		}
 	case "gzip", "x-gzip":
 		zr, err := s.getGzipReader(body)
 		if err != nil {
-			return bodyStatus(err)
+			return s.getBuffer(), bodyStatus(err)
 		}
 		defer s.gzipReaders.Put(zr)
 		src = zr
 	default:
-		return http.StatusUnsupportedMediaType
+		return s.getBuffer(), http.StatusUnsupportedMediaType
+	}
+	if buf == nil {
+		buf = s.getBuffer()
 	}
 	n, err := buf.ReadFrom(io.LimitReader(src, max+1))
 	if err != nil {
-		return bodyStatus(err)
+		return buf, bodyStatus(err)
 	}
 	if n > max {
-		return bodyStatus(errBodyTooLarge)
+		return buf, bodyStatus(errBodyTooLarge)
 	}
-	return 0
+	return buf, 0
 }
 
 // bodyStatus maps an error reading the request body to an HTTP status.
@@ -273,6 +303,37 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// stream sends a response too large to buffer (see spillBuffer): it is encoded
+// a second time, straight to w, with the Content-Length the first pass
+// counted (gzipped: chunked, as its length is not known before).
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, resp *spillBuffer) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	var zw *gzip.Writer
+	if s.cfg.Gzip {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+			zw = s.getGzipWriter(w)
+			defer s.gzipWriters.Put(zw)
+		}
+	}
+	dst := &chunkedWriter{w: w}
+	if zw != nil {
+		dst.w = zw
+	} else {
+		h.Set("Content-Length", strconv.FormatInt(resp.n, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	// A failure here is the client's connection (or data changed by
+	// another goroutine since the first pass): net/http closes a
+	// connection whose response fell short of its length. An unfinished
+	// gzip stream is left without its trailer.
+	if err := resp.replay(dst); err == nil && zw != nil {
+		_ = zw.Close()
+	}
 }
 
 // acceptsGzip reports whether r's Accept-Encoding allows gzip (q > 0).
