@@ -18,8 +18,9 @@ const (
 
 const description = `Run procedures on a remote machine over XML-RPC inside an SSH tunnel.
 
-On the instance:  RPCSSH_PASSWORD=... rpcssh serve
-On the laptop:    rpcssh call --host ec2-ip --key ~/.ssh/id echo hi
+  On the instance:  RPCSSH_PASSWORD=... rpcssh serve
+  On the laptop:    rpcssh call --host ec2-ip --key ~/.ssh/id echo hi
+  Without a host:   rpcssh demo
 
 Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage.`
 
