@@ -34,7 +34,8 @@ func (c *callCmd) Help() string {
   rpcssh call --host ec2-ip --key ~/.ssh/id echo hi
   rpcssh call --host lab --port 8001 system.listMethods
   rpcssh call --url http://127.0.0.1:8000/RPC2 echo hi
-  rpcssh call --host lab sim.run '{"steps":100}' -- -3
+  rpcssh call --host lab sim.run '{"steps":100}'
+  rpcssh call --host lab add -- -3 4          # -- before a negative number
   rpcssh call --host web1,web2 --host db1 system.listMethods
   rpcssh call --hosts-file fleet.txt --parallel 64 --timeout 30s --output json health.check
 
