@@ -571,7 +571,7 @@ func TestSlowReaderTimesOut(t *testing.T) {
 	// A small receive buffer, so the response cannot all sit in the kernel.
 	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) {
-			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			setReceiveBuffer(fd, 4096)
 		})
 	}}
 	conn, err := d.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/RPC2"))
