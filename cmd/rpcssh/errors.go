@@ -102,7 +102,7 @@ func hints(err error) []string {
 		out = append(out, "the SSH server does not allow this forward: check AllowTcpForwarding, AllowStreamLocalForwarding and PermitOpen in its sshd_config")
 	case strings.Contains(err.Error(), "unable to authenticate"):
 		out = append(out, "the SSH server refused every key: check --key, the user (--user or user@host), and ssh-add -l for the agent's keys")
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) && len(out) == 0:
 		out = append(out, "it took too long: check the host and port, or raise --connect-timeout / --timeout")
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		out = append(out, "the SSH port is not reachable: check --host, --ssh-port and the instance's security group")
