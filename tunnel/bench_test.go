@@ -232,27 +232,9 @@ func serveLoopback(b *testing.B, handle func(net.Conn)) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	b.Cleanup(func() {
-		l.Close()
-		wg.Wait()
+	serveConns(b, l, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(time.Minute))
+		handle(c)
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(time.Minute))
-				handle(c)
-			}()
-		}
-	}()
 	return l.Addr().String()
 }

@@ -73,27 +73,7 @@ func startEchoServer(t *testing.T) string {
 
 // serveEchoOn echoes every connection accepted on l until the test ends.
 func serveEchoOn(t *testing.T, l net.Listener) {
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
+	serveConns(t, l, echo)
 }
 
 // echoRoundTrip writes msg on conn and checks it comes back, within 10 s.
@@ -144,21 +124,7 @@ func refusingAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	serveConns(t, l, func(net.Conn) {})
 	return l.Addr().String()
 }
 
