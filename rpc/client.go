@@ -218,7 +218,7 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 		}
 	}
 	max := c.lim.MaxBodyBytes
-	lr := &limitedBody{r: resp.Body, n: max}
+	lr := &limitReader{r: resp.Body, n: max, err: ErrResponseTooLarge}
 	var r io.Reader = lr
 	size := resp.ContentLength // sizes the decoder's buffers; -1: unknown
 	if enc := resp.Header.Get("Content-Encoding"); strings.EqualFold(enc, "gzip") && !resp.Uncompressed {
@@ -228,7 +228,7 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 			return fmt.Errorf("response: bad gzip: %w", err)
 		}
 		defer c.gzipReaders.Put(zr)
-		r = &limitedBody{r: zr, n: max}
+		r = &limitReader{r: zr, n: max, err: ErrResponseTooLarge}
 	} else if enc != "" && !strings.EqualFold(enc, "identity") && !resp.Uncompressed {
 		return fmt.Errorf("response: unsupported Content-Encoding %q", enc)
 	}
@@ -266,27 +266,6 @@ func (b *requestBody) Close() error {
 // ErrResponseTooLarge is wrapped by the error of a call whose response body
 // (after gzip decoding) exceeds Limits.MaxBodyBytes.
 var ErrResponseTooLarge = errors.New("rpc: response larger than Limits.MaxBodyBytes")
-
-// limitedBody fails with ErrResponseTooLarge after n bytes.
-type limitedBody struct {
-	r io.Reader
-	n int64
-}
-
-func (l *limitedBody) Read(p []byte) (int, error) {
-	if l.n < 0 {
-		return 0, ErrResponseTooLarge
-	}
-	if int64(len(p)) > l.n+1 {
-		p = p[:l.n+1]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	if l.n < 0 {
-		return n, ErrResponseTooLarge
-	}
-	return n, err
-}
 
 // MulticallCall is one call of a system.multicall.
 type MulticallCall struct {

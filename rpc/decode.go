@@ -44,17 +44,23 @@ func newBytesDecoder(body []byte, owned bool, lim Limits) *decoder {
 	return &decoder{s: s, lim: lim}
 }
 
-// limitReader fails with errTooLarge once more than n bytes were read.
+// limitReader fails with err (errTooLarge when nil) once more than n bytes
+// were read.
 type limitReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 var errTooLarge = errors.New("body larger than Limits.MaxBodyBytes")
 
 func (l *limitReader) Read(p []byte) (int, error) {
+	tooLarge := l.err
+	if tooLarge == nil {
+		tooLarge = errTooLarge
+	}
 	if l.n < 0 {
-		return 0, errTooLarge
+		return 0, tooLarge
 	}
 	if int64(len(p)) > l.n+1 {
 		p = p[:l.n+1]
@@ -62,7 +68,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
 	if l.n < 0 {
-		return n, errTooLarge
+		return n, tooLarge
 	}
 	return n, err
 }
