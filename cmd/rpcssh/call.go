@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -124,22 +123,12 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 		defer cancel()
 	}
 
-	url, hc := c.URL, (*http.Client)(nil)
-	var link *sshLink
-	switch {
-	case c.URL != "" && len(c.Host) > 0:
-		return usageErrorf("give --host (through SSH) or --url (direct), not both")
-	case c.URL == "":
-		link, err = dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
-		if err != nil {
-			return err
-		}
-		defer link.Close()
-		url, hc = link.url, link.http
-	}
-	client, err := newRPCClient(url, hc, c.Username, password)
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, c.Username, password)
 	if err != nil {
 		return err
+	}
+	if link != nil {
+		defer link.Close()
 	}
 	var result any
 	if err := client.Call(ctx, c.Method, params, &result); err != nil {

@@ -136,6 +136,33 @@ func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Dura
 	}, nil
 }
 
+// connectRPC reaches the server as call and jobs do: directly with --url,
+// else through SSH to the single --host. The link is nil for --url; close
+// it when done.
+func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, username, password string) (*rpc.Client, *sshLink, error) {
+	var hc *http.Client
+	var link *sshLink
+	switch {
+	case url != "" && len(f.Host) > 0:
+		return nil, nil, usageErrorf("give --host (through SSH) or --url (direct), not both")
+	case url == "":
+		var err error
+		link, err = dialSSH(ctx, e, f, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		url, hc = link.url, link.http
+	}
+	client, err := newRPCClient(url, hc, username, password)
+	if err != nil {
+		if link != nil {
+			link.Close()
+		}
+		return nil, nil, err
+	}
+	return client, link, nil
+}
+
 // newRPCClient makes the XML-RPC client for a URL, over hc when non-nil.
 func newRPCClient(url string, hc *http.Client, username, password string) (*rpc.Client, error) {
 	c, err := rpc.NewClient(rpc.ClientConfig{URL: url, Username: username, Password: password, HTTPClient: hc})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"text/tabwriter"
 	"time"
 
@@ -49,23 +48,14 @@ type jobsConn struct {
 // connect opens the SSH link (unless --url) and the XML-RPC client; the
 // returned func closes the link.
 func (c *jobsConn) connect(ctx context.Context, e *env, password string) (*rpc.Client, func(), error) {
-	url, hc, closeLink := c.URL, (*http.Client)(nil), func() {}
-	switch {
-	case c.URL != "" && len(c.Host) > 0:
-		return nil, nil, usageErrorf("give --host (through SSH) or --url (direct), not both")
-	case c.URL == "":
-		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
-		if err != nil {
-			return nil, nil, err
-		}
-		url, hc, closeLink = link.url, link.http, func() { link.Close() }
-	}
-	client, err := newRPCClient(url, hc, c.Username, password)
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, c.Username, password)
 	if err != nil {
-		closeLink()
 		return nil, nil, err
 	}
-	return client, closeLink, nil
+	if link == nil {
+		return client, func() {}, nil
+	}
+	return client, func() { link.Close() }, nil
 }
 
 // call makes one call on a fresh connection, bounded by --timeout.
