@@ -53,8 +53,8 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if c.Port < 0 || c.Port > 65535 {
 		return usageErrorf("--port %d: not 0-65535", c.Port)
 	}
-	if c.MaxBodySize < 1 {
-		return usageErrorf("--max-body-mib must be at least 1")
+	if c.MaxBodySize < 1 || c.MaxBodySize > 16384 {
+		return usageErrorf("--max-body-mib %d: want 1 to 16384 (16 GiB)", c.MaxBodySize)
 	}
 	if !isLoopback(c.Host) && !c.Public {
 		return withHint(usageErrorf("refusing to listen on %q: not a loopback address", c.Host),
