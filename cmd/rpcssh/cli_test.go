@@ -42,7 +42,8 @@ func TestExitCodes(t *testing.T) {
 		{"wrong type is a fault", []string{"call", "--url", url, "echo", "1"}, vars, exitFault},
 		{"unauthorized", []string{"call", "--url", url, "echo", "hi"}, nil, exitError},
 		{"nothing listening", []string{"call", "--url", "http://127.0.0.1:1/RPC2", "echo", "hi"}, vars, exitError},
-		{"no command", nil, nil, exitUsage},
+		{"no command prints the help", nil, nil, exitOK},
+		{"version flag", []string{"--version"}, nil, exitOK},
 		{"unknown flag", []string{"call", "--nope", "echo"}, nil, exitUsage},
 		{"bad argument", []string{"call", "--url", url, "echo", "int:x"}, vars, exitUsage},
 		{"bad method name", []string{"call", "--url", url, "a b"}, vars, exitUsage},
@@ -115,6 +116,65 @@ func TestIsLoopback(t *testing.T) {
 	for in, want := range tests {
 		if got := isLoopback(in); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// panicWriter panics on the first write, standing for any bug below run.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("boom in a writer") }
+
+// TestPanicIsOneErrorLine: a panic inside a command becomes one
+// "rpcssh: error: internal error: ..." line (plus a hint) and exit 1,
+// never a stack trace.
+func TestPanicIsOneErrorLine(t *testing.T) {
+	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
+	if err := registerBuiltins(srv); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	e, _, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": "pw"})
+	e.stdout = panicWriter{}
+	got := run(context.Background(), []string{"call", "--url", hs.URL + "/RPC2", "echo", "hi"}, e)
+	if got != exitError {
+		t.Errorf("run = %d, want %d", got, exitError)
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	if len(lines) == 0 || lines[0] != "rpcssh: error: internal error: boom in a writer" {
+		t.Errorf("stderr = %q, want it to start with the internal error line", errb.String())
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "rpcssh: hint: ") {
+			t.Errorf("stderr line %q: want only hints after the error", l)
+		}
+	}
+}
+
+// TestHelpAndVersion: rpcssh alone prints the help on stdout, --version
+// the version, both exit 0; --help shows the defaults hidden by
+// placeholders.
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"Usage: rpcssh <command>", "call"}},
+		{[]string{"--version"}, []string{"rpcssh "}},
+		{[]string{"bench", "--help"}, []string{"(default: 1000)", "(default: 10)"}},
+		{[]string{"tunnel", "--help"}, []string{"(default: 127.0.0.1:8000)"}},
+	}
+	for _, tt := range tests {
+		e, out, errb := testEnv(nil)
+		got := run(context.Background(), tt.args, e)
+		if got != exitOK {
+			t.Errorf("run(%q) = %d, want 0; stderr %s", tt.args, got, errb)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("run(%q) stdout lacks %q:\n%s", tt.args, w, out)
+			}
 		}
 	}
 }

@@ -184,7 +184,8 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 		backoff   = followMinBackoff
 		poll      = followMinPoll
 		lastOK    = time.Now()
-		connected bool
+		connected bool // serve answered once: failures from now on are retried
+		lost      bool // a call failed since serve last answered
 	)
 	defer func() { closeLink() }()
 	retry := func(err error) error {
@@ -204,9 +205,11 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 	for {
 		if client == nil {
 			cctx, cancel := c.bound(ctx)
-			client, closeLink, err = c.connect(cctx, e, password)
+			cl, closer, err := c.connect(cctx, e, password)
 			cancel()
 			if err != nil {
+				// closeLink stays the no-op retry left: connect returns
+				// no closer with an error.
 				if !connected || permanentDialError(err) || ctx.Err() != nil {
 					return err
 				}
@@ -215,10 +218,7 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 				}
 				continue
 			}
-			if connected {
-				e.infof("reconnected; following job %s from byte %d", c.ID, offset)
-			}
-			connected = true
+			client, closeLink = cl, closer
 		}
 		var out any
 		cctx, cancel := c.bound(ctx)
@@ -226,14 +226,21 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 		cancel()
 		if err != nil {
 			var f *rpc.Fault
-			if ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
+			if ctx.Err() != nil || !connected || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
 				return err
 			}
+			lost = true
 			if err := retry(err); err != nil {
 				return err
 			}
 			continue
 		}
+		if lost {
+			// Only now, with serve answering, not when SSH alone is back.
+			e.infof("reconnected; following job %s from byte %d", c.ID, offset)
+			lost = false
+		}
+		connected = true
 		lastOK, backoff = time.Now(), followMinBackoff
 		r, _ := out.(map[string]any)
 		n, err := writeChunk(e.stdout, r["data"])
