@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +71,7 @@ func (c *benchCmd) validate() error {
 	case c.URL != "" && len(c.Host) > 0:
 		return usageErrorf("give --host (through SSH) or --url (direct), not both")
 	}
-	return nil
+	return checkURLFlag(c.URL)
 }
 
 func (c *benchCmd) Run(ctx context.Context, e *env) error {
@@ -83,7 +82,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	password, err := c.password(e)
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
 	}
@@ -107,7 +106,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 			DisableCompression:  true,
 		}}
 	}
-	client, err := newRPCClient(url, hc, c.Username, password)
+	client, err := newRPCClient(url, hc, user, password)
 	if err != nil {
 		return err
 	}
@@ -124,7 +123,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 		w := runLoad(ctx, loadSpec{calls: int64(c.Warmup), duration: warmupMax, concurrency: c.Concurrency}, call)
 		if w.calls > 0 && w.errors == w.calls && !isFault(w.firstErr) {
 			// The server never answered: measuring would only repeat it.
-			return fmt.Errorf("warm-up: all %d calls failed: %w", w.calls, w.firstErr)
+			return direct(c.URL, fmt.Errorf("warm-up: all %d calls failed: %w", w.calls, w.firstErr))
 		}
 		c.Warmup = int(w.calls)
 	}
@@ -231,7 +230,7 @@ func newBenchReport(method string, concurrency, warmup int, res loadResult) benc
 
 func (c *benchCmd) print(w io.Writer, r benchReport) error {
 	if c.Output == "json" {
-		b, err := json.Marshal(r)
+		b, err := marshalJSON(r, false)
 		if err != nil {
 			return err
 		}

@@ -102,6 +102,9 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if c.Timeout < 0 {
 		return usageErrorf("--timeout must not be negative")
 	}
+	if err := checkURLFlag(c.URL); err != nil {
+		return err
+	}
 	hosts, fleet, err := c.hosts(e)
 	if err != nil {
 		return err
@@ -110,12 +113,12 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	password, err := c.password(e)
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
 	}
 	if fleet {
-		return c.runFleet(ctx, e, hosts, params, password)
+		return c.runFleet(ctx, e, hosts, params, user, password)
 	}
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -123,20 +126,12 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 		defer cancel()
 	}
 
-	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, c.Username, password)
+	start := time.Now()
+	result, err := c.callOne(ctx, e, params, user, password)
+	err = direct(c.URL, err)
 	if err != nil {
-		return err
-	}
-	if link != nil {
-		defer link.Close()
-	}
-	var result any
-	if err := client.Call(ctx, c.Method, params, &result); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
-			return withHint(err, "the call took longer than --timeout %s", c.Timeout)
-		}
-		if link != nil {
-			err = link.explain(err)
+		if c.Output == "json" {
+			return c.printFailure(e, err, time.Since(start))
 		}
 		return err
 	}
@@ -189,7 +184,7 @@ func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
 // runFleet resolves every host first (local files only: ssh_config, keys,
 // known_hosts; a problem there stops the run before any connection), then
 // calls them all through fanout.
-func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params []any, password string) error {
+func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params []any, user, password string) error {
 	res, err := newResolver(e, c.sshFlags)
 	if err != nil {
 		return err
@@ -218,7 +213,7 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 				return nil, err
 			}
 			defer link.Close()
-			client, err := newRPCClient(link.url, link.http, c.Username, password)
+			client, err := newRPCClient(link.url, link.http, user, password)
 			if err != nil {
 				return nil, err
 			}
@@ -228,4 +223,49 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 		},
 	}
 	return runFleet(ctx, e, hosts, f, c.Output)
+}
+
+// callOne connects to the single host (or --url) and makes the call.
+func (c *callCmd) callOne(ctx context.Context, e *env, params []any, user, password string) (any, error) {
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password)
+	if err != nil {
+		return nil, err
+	}
+	if link != nil {
+		defer link.Close()
+	}
+	var result any
+	if err := client.Call(ctx, c.Method, params, &result); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
+			return nil, withHint(err, "the call took longer than --timeout %s", c.Timeout)
+		}
+		if link != nil {
+			err = link.explain(err)
+		}
+		return nil, err
+	}
+	return result, nil
+}
+
+// printFailure prints a failed single-host call in --output json: one
+// object on stdout shaped like a fan-out line ("ok":false with "fault" or
+// "error" and "hints"), and returns err for stderr and the exit code.
+// A usage error prints nothing on stdout: no call was made.
+func (c *callCmd) printFailure(e *env, err error, elapsed time.Duration) error {
+	var usage *usageError
+	var arg *argError
+	if errors.As(err, &usage) || errors.As(err, &arg) {
+		return err
+	}
+	host := redactedURL(c.URL)
+	if host == "" {
+		host = strings.Join(c.Host, ",")
+	}
+	line, ferr := formatHostLine(hostResult{host: host, err: err, elapsed: elapsed}, "json")
+	if ferr == nil {
+		if _, werr := io.WriteString(e.stdout, line); werr != nil {
+			return fmt.Errorf("write output: %w (after: %w)", werr, err)
+		}
+	}
+	return err
 }

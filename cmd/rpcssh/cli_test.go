@@ -178,3 +178,40 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONOutput: JSON is printed without HTML escaping, and a double
+// keeps a fraction in text and json mode so it never reads as an int.
+func TestJSONOutput(t *testing.T) {
+	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
+	if err := registerBuiltins(srv); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.RegisterMethod(rpc.Method{Name: "args", Raw: func(_ context.Context, params []any) (any, error) { return params, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	url := hs.URL + "/RPC2"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"call", "--url", url, "--output", "json", "echo", "a<b>&c"}, "\"A<B>&C\"\n"},
+		{[]string{"call", "--url", url, "args", "double:2", "2", "1.5"}, "[\n  2.0,\n  2,\n  1.5\n]\n"},
+		{[]string{"call", "--url", url, "--output", "json", "args", "double:2", "[\"<&>\"]"}, "[\n  2.0,\n  [\n    \"<&>\"\n  ]\n]\n"},
+	}
+	for _, tt := range tests {
+		e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": "pw"})
+		if got := run(context.Background(), tt.args, e); got != exitOK || out.String() != tt.want {
+			t.Errorf("run(%q) = %d, stdout %q; want 0, %q\nstderr: %s", tt.args, got, out, tt.want, errb)
+		}
+	}
+	line, err := formatHostLine(hostResult{host: "h", value: []any{"<&>", 2.0}}, "json")
+	if want := `{"host":"h","ok":true,"result":["<&>",2.0],"duration_ms":0}` + "\n"; err != nil || line != want {
+		t.Errorf("formatHostLine = %q, %v; want %q", line, err, want)
+	}
+	line, err = formatHostLine(hostResult{host: "h", value: 3.0}, "text")
+	if want := "h: 3.0\n"; err != nil || line != want {
+		t.Errorf("formatHostLine = %q, %v; want %q", line, err, want)
+	}
+}

@@ -43,7 +43,11 @@ func withHint(err error, format string, a ...any) error {
 // report prints err as one `rpcssh: error:` line followed by the hints
 // that apply, and returns the exit code.
 func report(e *env, err error) int {
-	e.errorLine("%s", err.Error())
+	first, rest := errorLines(err)
+	e.errorLine("%s", first)
+	for _, l := range rest {
+		fmt.Fprintf(e.stderr, "    %s\n", l)
+	}
 	for _, h := range hints(err) {
 		e.hintf("%s", h)
 	}
@@ -72,6 +76,10 @@ func hints(err error) []string {
 	var httpErr *rpc.HTTPError
 	var opErr *net.OpError
 	var openErr *tunnel.OpenError
+	if h := directHint(err); h != "" {
+		return append(out, h)
+	}
+	var direct *directError
 	switch {
 	case errors.As(err, &unknown):
 		host, port := splitHostPortDefault(unknown.Host)
@@ -104,7 +112,7 @@ func hints(err error) []string {
 		out = append(out, "the SSH server refused every key: check --key, the user (--user or user@host), and ssh-add -l for the agent's keys")
 	case errors.Is(err, context.DeadlineExceeded) && len(out) == 0:
 		out = append(out, "it took too long: check the host and port, or raise --connect-timeout / --timeout")
-	case errors.As(err, &opErr) && opErr.Op == "dial":
+	case errors.As(err, &opErr) && opErr.Op == "dial" && !errors.As(err, &direct):
 		out = append(out, "the SSH port is not reachable: check --host, --ssh-port and the instance's security group")
 	}
 	return out
@@ -116,4 +124,20 @@ func splitHostPortDefault(hostport string) (host, port string) {
 		return hostport, "22"
 	}
 	return h, p
+}
+
+// errorLines splits an error for printing: a fault's message keeps its
+// lines (a traceback, a program's stderr), the first on the error line and
+// the others after it, indented; any other error is one line.
+func errorLines(err error) (first string, rest []string) {
+	msg := err.Error()
+	var fault *rpc.Fault
+	if !errors.As(err, &fault) || !strings.ContainsAny(msg, "\r\n") {
+		return oneLine(msg), nil
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(msg, "\r\n", "\n"), "\n"), "\n")
+	for _, l := range lines[1:] {
+		rest = append(rest, strings.TrimRight(strings.ReplaceAll(l, "\r", " "), " \t"))
+	}
+	return oneLine(lines[0]), rest
 }

@@ -230,13 +230,13 @@ func formatHostLine(r hostResult, mode string) (string, error) {
 			l.Error = oneLine(r.err.Error())
 			l.Hints = hints(r.err)
 		default:
-			b, err := json.Marshal(jsonValue(r.value))
+			b, err := marshalJSON(jsonValue(r.value), false)
 			if err != nil {
 				return "", fmt.Errorf("print result: %w", err)
 			}
 			l.Result = b
 		}
-		b, err := json.Marshal(l)
+		b, err := marshalJSON(l, false)
 		if err != nil {
 			return "", fmt.Errorf("print result: %w", err)
 		}
@@ -282,7 +282,7 @@ func oneLineValue(v any) (string, error) {
 	case []byte, time.Time:
 		return jsonValue(t).(string), nil
 	}
-	b, err := json.Marshal(jsonValue(v))
+	b, err := marshalJSON(jsonValue(v), false)
 	if err != nil {
 		return "", fmt.Errorf("print result: %w", err)
 	}

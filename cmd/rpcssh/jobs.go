@@ -47,8 +47,11 @@ type jobsConn struct {
 
 // connect opens the SSH link (unless --url) and the XML-RPC client; the
 // returned func closes the link.
-func (c *jobsConn) connect(ctx context.Context, e *env, password string) (*rpc.Client, func(), error) {
-	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, c.Username, password)
+func (c *jobsConn) connect(ctx context.Context, e *env, user, password string) (*rpc.Client, func(), error) {
+	if err := checkURLFlag(c.URL); err != nil {
+		return nil, nil, err
+	}
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +63,7 @@ func (c *jobsConn) connect(ctx context.Context, e *env, password string) (*rpc.C
 
 // call makes one call on a fresh connection, bounded by --timeout.
 func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) (any, error) {
-	password, err := c.password(e)
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -69,13 +72,14 @@ func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) 
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	client, closeLink, err := c.connect(ctx, e, password)
+	client, closeLink, err := c.connect(ctx, e, user, password)
 	if err != nil {
 		return nil, err
 	}
 	defer closeLink()
 	var out any
 	if err := client.Call(ctx, method, args, &out); err != nil {
+		err = direct(c.URL, err)
 		var f *rpc.Fault
 		if errors.As(err, &f) && f.Code == rpc.CodeMethodNotFound {
 			return nil, withHint(err, "the server has no jobs: start it with 'rpcssh serve --methods FILE'")
@@ -170,10 +174,14 @@ const (
 // with backoff and asks again from the last offset, so nothing is printed
 // twice or skipped.
 func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
+	return direct(c.URL, c.follow(ctx, e))
+}
+
+func (c *jobsFollowCmd) follow(ctx context.Context, e *env) error {
 	if c.From < 0 {
 		return usageErrorf("--from must not be negative")
 	}
-	password, err := c.password(e)
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
 	}
@@ -205,7 +213,7 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 	for {
 		if client == nil {
 			cctx, cancel := c.bound(ctx)
-			cl, closer, err := c.connect(cctx, e, password)
+			cl, closer, err := c.connect(cctx, e, user, password)
 			cancel()
 			if err != nil {
 				// closeLink stays the no-op retry left: connect returns
