@@ -25,6 +25,7 @@ type benchCmd struct {
 	sshFlags
 	remoteFlags
 	passwordFlags
+	responseFlags
 	URL         string        `placeholder:"URL" help:"Benchmark a server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
 	Calls       int           `short:"n" name:"calls" default:"1000" placeholder:"N" help:"Number of calls to measure."`
 	Duration    time.Duration `placeholder:"D" help:"Measure for this long instead of -n calls (e.g. 10s)."`
@@ -71,6 +72,9 @@ func (c *benchCmd) validate() error {
 	case c.URL != "" && len(c.Host) > 0:
 		return usageErrorf("give --host (through SSH) or --url (direct), not both")
 	}
+	if err := c.responseFlags.check(); err != nil {
+		return err
+	}
 	return checkURLFlag(c.URL)
 }
 
@@ -106,7 +110,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 			DisableCompression:  true,
 		}}
 	}
-	client, err := newRPCClient(url, hc, user, password)
+	client, err := newRPCClient(url, hc, user, password, c.limits())
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ type callCmd struct {
 	sshFlags
 	remoteFlags
 	passwordFlags
+	responseFlags
 	URL      string        `placeholder:"URL" help:"Call a server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
 	Timeout  time.Duration `default:"5m" help:"Bound on the whole call, SSH set-up included (0: none); with many hosts, on each host's."`
 	Output   string        `enum:"text,json" default:"text" help:"text: a string result prints raw, anything else as indented JSON; json: always JSON. Many hosts: one line each (see below)."`
@@ -103,6 +104,9 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 		return usageErrorf("--timeout must not be negative")
 	}
 	if err := checkURLFlag(c.URL); err != nil {
+		return err
+	}
+	if err := c.responseFlags.check(); err != nil {
 		return err
 	}
 	hosts, fleet, err := c.hosts(e)
@@ -213,7 +217,7 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 				return nil, err
 			}
 			defer link.Close()
-			client, err := newRPCClient(link.url, link.http, user, password)
+			client, err := newRPCClient(link.url, link.http, user, password, c.limits())
 			if err != nil {
 				return nil, err
 			}
@@ -227,7 +231,7 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 
 // callOne connects to the single host (or --url) and makes the call.
 func (c *callCmd) callOne(ctx context.Context, e *env, params []any, user, password string) (any, error) {
-	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password)
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password, c.limits())
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +243,7 @@ func (c *callCmd) callOne(ctx context.Context, e *env, params []any, user, passw
 		if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
 			return nil, withHint(err, "the call took longer than --timeout %s", c.Timeout)
 		}
+		err = explain404(ctx, client, c.Method, err)
 		if link != nil {
 			err = link.explain(err)
 		}

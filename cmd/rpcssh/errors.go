@@ -79,7 +79,11 @@ func hints(err error) []string {
 	if h := directHint(err); h != "" {
 		return append(out, h)
 	}
+	if lh := limitHints(err); lh != nil {
+		return append(out, lh...)
+	}
 	var direct *directError
+	var notFound *methodNotFoundHTTP
 	switch {
 	case errors.As(err, &unknown):
 		host, port := splitHostPortDefault(unknown.Host)
@@ -96,6 +100,8 @@ func hints(err error) []string {
 		out = append(out, "the key is encrypted: set RPCSSH_PASSPHRASE, run on a terminal to be prompted, or load it with ssh-add")
 	case errors.Is(err, rpc.ErrUnauthorized):
 		out = append(out, "the XML-RPC server refused the password: check RPCSSH_PASSWORD (or --password-file) and --username")
+	case errors.As(err, &notFound):
+		out = append(out, fmt.Sprintf("the server answers XML-RPC on this path but has no method %q (some servers say 404 for an unknown method): list its methods with system.listMethods", notFound.method))
 	case errors.As(err, &httpErr) && httpErr.StatusCode == 404:
 		out = append(out, "the server has no XML-RPC endpoint at that path: check --path (rpcssh serve answers on / and /RPC2)")
 	case errors.As(err, &openErr) && openErr.Network == "unix" && errors.Is(err, fs.ErrNotExist):

@@ -41,6 +41,7 @@ type jobsConn struct {
 	sshFlags
 	remoteFlags
 	passwordFlags
+	responseFlags
 	URL     string        `placeholder:"URL" help:"Reach the server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
 	Timeout time.Duration `default:"1m" help:"Bound on each call, SSH set-up included (0: none)."`
 }
@@ -51,7 +52,10 @@ func (c *jobsConn) connect(ctx context.Context, e *env, user, password string) (
 	if err := checkURLFlag(c.URL); err != nil {
 		return nil, nil, err
 	}
-	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password)
+	if err := c.responseFlags.check(); err != nil {
+		return nil, nil, err
+	}
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password, c.limits())
 	if err != nil {
 		return nil, nil, err
 	}
