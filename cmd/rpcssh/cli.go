@@ -103,7 +103,20 @@ func runCLI(ctx context.Context, args []string, e *env) int {
 		}
 		return exitUsage
 	}
-	if err := kctx.Run(); err != nil {
+	err = kctx.Run()
+	if ie, ok := interrupted(ctx); ok && err != nil {
+		// Ctrl-C or SIGTERM cancelled the command (serve and tunnel stop
+		// cleanly instead: nil, exit 0). The cancelled call's own error
+		// is noise, except a fan-out's summary.
+		var fe *fleetError
+		if errors.As(err, &fe) {
+			report(e, err)
+		} else {
+			e.errorLine("%v", ie)
+		}
+		return ie.ExitCode()
+	}
+	if err != nil {
 		return report(e, err)
 	}
 	return exitOK
