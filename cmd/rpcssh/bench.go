@@ -52,7 +52,8 @@ Examples:
 
 ` + argsHelp + `
 
-Exit codes: 0 measured, 1 error or every call failed, 80 usage.`
+Exit codes: 0 measured, 1 error or every call failed, 80 usage, 130
+interrupted by Ctrl-C before the report.`
 }
 
 func (c *benchCmd) validate() error {

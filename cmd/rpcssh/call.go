@@ -55,10 +55,16 @@ then a summary on stderr, e.g. "rpcssh: 198 succeeded, 1 faulted, 1 failed
 in 3.2s" (and a progress bar there when it is a terminal). Ctrl-C stops the
 calls in flight and still prints the summary.
 
-Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage.
+A program method of 'rpcssh serve --methods' prints its stdout and stderr
+raw in text mode (--output json: the whole {exit_code, stdout, stderr, ...}).
+
+Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage, 130
+interrupted by Ctrl-C (143 SIGTERM); a program method that exited non-zero:
+its exit code, as 'ssh host cmd'.
 
 With many hosts: 0 only if every host succeeded; 1 if any failed (or was not
-reached before Ctrl-C); else 2 if any returned a fault; 80 usage.`
+reached before Ctrl-C; a program's non-zero exit counts as failed); else 2
+if any returned a fault; 80 usage.`
 }
 
 // validMethodName checks the spec's alphabet for method names.
@@ -139,10 +145,19 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 		}
 		return err
 	}
-	if c.Out != "" {
-		return writeOut(c.Out, result)
+	prog, isProgram := asProgramResult(result)
+	switch {
+	case c.Out != "":
+		err = writeOut(c.Out, result)
+	case isProgram && c.Output == "text":
+		err = prog.printRaw(e)
+	default:
+		err = printResult(e.stdout, result, c.Output)
 	}
-	return printResult(e.stdout, result, c.Output)
+	if err != nil || !isProgram {
+		return err
+	}
+	return prog.exitErr()
 }
 
 // hosts gathers the destinations of --host and --hosts-file; fleet says
@@ -222,8 +237,13 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 				return nil, err
 			}
 			var result any
-			err = client.Call(ctx, c.Method, params, &result)
-			return result, link.explain(err)
+			if err := client.Call(ctx, c.Method, params, &result); err != nil {
+				return nil, link.explain(err)
+			}
+			if prog, ok := asProgramResult(result); ok {
+				return result, prog.exitErr() // a non-zero exit: failed
+			}
+			return result, nil
 		},
 	}
 	return runFleet(ctx, e, hosts, f, c.Output)

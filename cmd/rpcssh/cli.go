@@ -24,7 +24,9 @@ const description = `Run procedures on a remote machine over XML-RPC inside an S
   On the laptop:    rpcssh call --host ec2-ip --key ~/.ssh/id echo hi
   Without a host:   rpcssh demo
 
-Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage.`
+Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage,
+130 interrupted (Ctrl-C; 143 SIGTERM); 'call' of a program method
+(serve --methods): the program's own exit code.`
 
 // CLI is the command line; each command is its own type in its own file.
 type CLI struct {

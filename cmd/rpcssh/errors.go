@@ -43,6 +43,10 @@ func withHint(err error, format string, a ...any) error {
 // report prints err as one `rpcssh: error:` line followed by the hints
 // that apply, and returns the exit code.
 func report(e *env, err error) int {
+	var prog *programExitError
+	if errors.As(err, &prog) {
+		return prog.ExitCode() // silent, as ssh: the program's stderr said it
+	}
 	first, rest := errorLines(err)
 	e.errorLine("%s", first)
 	for _, l := range rest {

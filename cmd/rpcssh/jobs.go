@@ -33,7 +33,8 @@ Examples:
   rpcssh jobs cancel --host lab "$id"
 
 Exit codes: 0 success (follow: the job exited 0), 1 error (follow: the job
-failed, timed out, was cancelled or lost), 2 a fault, 80 usage.`
+failed, timed out, was cancelled or lost), 2 a fault, 80 usage, 130
+interrupted by Ctrl-C (the job itself runs on).`
 }
 
 // jobsConn is how every jobs command reaches the server: as call does.
