@@ -45,7 +45,9 @@ func outputBytes(v any) ([]byte, bool) {
 // program's stderr already said what went wrong).
 type programExitError struct{ code int }
 
-func (e *programExitError) Error() string { return fmt.Sprintf("the program exited with code %d", e.code) }
+func (e *programExitError) Error() string {
+	return fmt.Sprintf("the program exited with code %d", e.code)
+}
 func (e *programExitError) ExitCode() int { return e.code }
 
 // exitErr is nil for exit code 0, else a *programExitError.
