@@ -270,3 +270,32 @@ func convertNumbers(v any) (any, error) {
 	}
 	return v, nil
 }
+
+// dateWarning says what XML-RPC's dateTime.iso8601 (whole seconds, no
+// zone) drops of the date: arguments among params, "" when nothing: a
+// fraction of a second, or a zone other than UTC (the time is sent
+// converted to UTC, so the instant is kept to the second).
+func dateWarning(params []any) string {
+	var notes []string
+	for i, p := range params {
+		t, ok := p.(time.Time)
+		if !ok {
+			continue
+		}
+		var dropped []string
+		if t.Nanosecond() != 0 {
+			dropped = append(dropped, "the fraction of a second ("+t.Format(".999999999")+")")
+		}
+		if _, off := t.Zone(); off != 0 {
+			dropped = append(dropped, "the zone "+t.Format("-07:00")+" (converted to UTC)")
+		}
+		if len(dropped) > 0 {
+			notes = append(notes, fmt.Sprintf("argument %d sent as %s: dropped %s", i+1,
+				t.UTC().Format("20060102T15:04:05"), strings.Join(dropped, " and ")))
+		}
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return "XML-RPC's dateTime carries whole seconds and no zone: " + strings.Join(notes, "; ")
+}

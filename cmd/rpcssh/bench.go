@@ -87,6 +87,9 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if w := dateWarning(params); w != "" {
+		e.warnf("%s", w)
+	}
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err

@@ -123,6 +123,9 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if w := dateWarning(params); w != "" {
+		e.warnf("%s", w)
+	}
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err

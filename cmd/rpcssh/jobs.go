@@ -68,9 +68,21 @@ func (c *jobsConn) connect(ctx context.Context, e *env, user, password string) (
 
 // call makes one call on a fresh connection, bounded by --timeout.
 func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) (any, error) {
+	var out any
+	err := c.session(ctx, e, func(ctx context.Context, client *rpc.Client) error {
+		var err error
+		out, err = c.do(ctx, client, method, args)
+		return err
+	})
+	return out, err
+}
+
+// session connects once and runs fn with the client; --timeout bounds the
+// connection and fn together.
+func (c *jobsConn) session(ctx context.Context, e *env, fn func(context.Context, *rpc.Client) error) error {
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -79,9 +91,14 @@ func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) 
 	}
 	client, closeLink, err := c.connect(ctx, e, user, password)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer closeLink()
+	return fn(ctx, client)
+}
+
+// do makes one call, with the hint for a server that has no jobs.
+func (c *jobsConn) do(ctx context.Context, client *rpc.Client, method string, args []any) (any, error) {
 	var out any
 	if err := client.Call(ctx, method, args, &out); err != nil {
 		err = direct(c.URL, err)
@@ -151,12 +168,29 @@ type jobsCancelCmd struct {
 	ID string `arg:"" help:"The job id."`
 }
 
+// Run cancels a running job and prints its status; a job that had
+// already ended gets one line saying so, and exit 0.
 func (c *jobsCancelCmd) Run(ctx context.Context, e *env) error {
-	v, err := c.call(ctx, e, "jobs.cancel", []any{c.ID})
-	if err != nil {
-		return err
-	}
-	return printResult(e.stdout, v, "json")
+	return c.session(ctx, e, func(ctx context.Context, client *rpc.Client) error {
+		v, err := c.do(ctx, client, "jobs.status", []any{c.ID})
+		if err != nil {
+			return err
+		}
+		st, _ := v.(map[string]any)
+		if state, _ := st["state"].(string); state != "" && state != "running" {
+			msg := fmt.Sprintf("job %s had already ended (%s", c.ID, state)
+			if code, ok := st["exit_code"].(int64); ok {
+				msg += fmt.Sprintf(", exit code %d", code)
+			}
+			e.infof("%s): nothing to cancel", msg)
+			return nil
+		}
+		v, err = c.do(ctx, client, "jobs.cancel", []any{c.ID})
+		if err != nil {
+			return err
+		}
+		return printResult(e.stdout, v, "json")
+	})
 }
 
 type jobsFollowCmd struct {
