@@ -9,9 +9,13 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -57,9 +61,18 @@ var ErrUnauthorized = errors.New("rpc: unauthorized")
 type HTTPError struct {
 	StatusCode int    // 401
 	Status     string // "401 Unauthorized"
+	// Location is where a redirect (3xx) points, any password in it
+	// redacted. The Client follows no redirect: it would resend the
+	// credentials to wherever the server says.
+	Location string
 }
 
-func (e *HTTPError) Error() string { return "http status " + e.Status }
+func (e *HTTPError) Error() string {
+	if e.Location != "" {
+		return "http status " + e.Status + ": redirected to " + e.Location + " (not followed)"
+	}
+	return "http status " + e.Status
+}
 
 // Is makes errors.Is(err, ErrUnauthorized) true for a 401.
 func (e *HTTPError) Is(target error) bool {
@@ -76,7 +89,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		}
 		return nil, fmt.Errorf("rpc: invalid URL: %w", err)
 	}
-	c := &Client{user: cfg.Username, pass: cfg.Password, lim: cfg.Limits.withDefaults(), hc: cfg.HTTPClient}
+	c := &Client{user: cfg.Username, pass: cfg.Password, lim: cfg.Limits.withDefaults()}
+	if cfg.HTTPClient != nil {
+		hc := *cfg.HTTPClient // a copy: the caller's client keeps its own redirect policy
+		hc.CheckRedirect = noRedirect
+		c.hc = &hc
+	}
 	if u.User != nil && cfg.Username == "" && cfg.Password == "" {
 		c.user = u.User.Username()
 		c.pass, _ = u.User.Password()
@@ -91,7 +109,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			return nil, fmt.Errorf("rpc: invalid URL %s: no host", u.Redacted())
 		}
 		if c.hc == nil {
-			c.hc = &http.Client{Transport: newTransport(nil)}
+			c.hc = &http.Client{Transport: newTransport(nil), CheckRedirect: noRedirect}
 		}
 	case "unix":
 		sock, path, _ := strings.Cut(u.Path, ":/")
@@ -108,7 +126,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
 		}
-		c.hc = &http.Client{Transport: newTransport(dial)}
+		c.hc = &http.Client{Transport: newTransport(dial), CheckRedirect: noRedirect}
 		u = &url.URL{Scheme: "http", Host: "localhost", Path: "/" + path, RawQuery: u.RawQuery}
 	default:
 		return nil, fmt.Errorf("rpc: invalid URL %s: scheme must be http, https or unix", u.Redacted())
@@ -116,6 +134,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	c.url = u.String()
 	return c, nil
 }
+
+// noRedirect makes the HTTP client hand back a redirect as the response:
+// following it would send the Basic credentials (and the call) wherever
+// the server points.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // newTransport returns the default transport of a Client: many idle
 // connections per host (calls run in parallel), no transparent gzip (the
@@ -145,17 +168,76 @@ func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 //
 // Errors read "rpc: call "method": ..." and wrap the cause: a *Fault for a
 // fault answer (errors.As), an *HTTPError for a status other than 200
-// (errors.Is(err, ErrUnauthorized) for 401), the ctx error, or a network or
-// decoding error (a response that is not XML-RPC, truncated, larger than
-// Limits.MaxBodyBytes or nested deeper than Limits.MaxDepth).
+// (errors.Is(err, ErrUnauthorized) for 401; a redirect is not followed and
+// its HTTPError has the Location), the ctx error, or a network or decoding
+// error (a response that is not XML-RPC, truncated, larger than
+// Limits.MaxBodyBytes (ErrResponseTooLarge) or nested deeper than
+// Limits.MaxDepth).
+//
+// A call is sent again, once, only when it went out on a kept-alive
+// connection the server had closed: the connection failed (EOF, reset)
+// before any byte of a response came back. Some servers (Perl's
+// Frontier::Daemon) close every connection after answering without saying
+// Connection: close, so the next call on it races with the close.
+// Python's xmlrpc.client retries the same way. A call on a fresh
+// connection, one that timed out, or one that got any byte of an answer
+// is never sent twice.
 func (c *Client) Call(ctx context.Context, method string, args []any, reply any) error {
-	if err := c.call(ctx, method, args, reply); err != nil {
-		return fmt.Errorf("rpc: call %q: %w", method, err)
+	err := c.call(ctx, c.hc, method, args, reply)
+	var stale *staleConnError
+	if errors.As(err, &stale) && ctx.Err() == nil {
+		// The server drops kept-alive connections unannounced: every
+		// idle one is suspect, so the retry goes on a new connection.
+		err = c.call(ctx, c.freshClient(), method, args, reply)
+	}
+	if err != nil {
+		return fmt.Errorf("rpc: call %q: %w", method, unwrapStale(err))
 	}
 	return nil
 }
 
-func (c *Client) call(ctx context.Context, method string, args []any, reply any) error {
+// staleConnError is a request that failed on a reused connection before
+// any byte of the response arrived: the server had closed the connection.
+type staleConnError struct{ err error }
+
+func (e *staleConnError) Error() string { return e.err.Error() }
+func (e *staleConnError) Unwrap() error { return e.err }
+
+func unwrapStale(err error) error {
+	if s, ok := err.(*staleConnError); ok {
+		return s.err
+	}
+	return err
+}
+
+// closedBeforeAnswer says err is a connection the peer closed or reset:
+// what a kept-alive connection the server already dropped looks like.
+func closedBeforeAnswer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) || // the transport saw the close while writing
+		strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// freshClient is c's HTTP client on a connection of its own, closed
+// after one request: a copy of its transport without keep-alive (the same
+// dialer, so through the same SSH link). A transport that is not an
+// *http.Transport cannot be copied: then its idle connections are closed
+// instead.
+func (c *Client) freshClient() *http.Client {
+	hc := *c.hc
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		c.hc.CloseIdleConnections()
+		return &hc
+	}
+	tr = tr.Clone()
+	tr.DisableKeepAlives = true
+	hc.Transport = tr
+	return &hc
+}
+
+func (c *Client) call(ctx context.Context, hc *http.Client, method string, args []any, reply any) error {
 	buf := c.getBuffer()
 	enc := &spillBuffer{buf: buf, max: maxPooledBuffer}
 	if err := writeCall(enc, method, args); err != nil {
@@ -199,8 +281,16 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	if c.auth {
 		req.SetBasicAuth(c.user, c.pass)
 	}
-	resp, err := c.hc.Do(req)
+	var reused, answered atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:              func(i httptrace.GotConnInfo) { reused.Store(i.Reused) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	}))
+	resp, err := hc.Do(req)
 	if err != nil {
+		if reused.Load() && !answered.Load() && ctx.Err() == nil && closedBeforeAnswer(err) {
+			return &staleConnError{err: err}
+		}
 		return err
 	}
 	defer func() {
@@ -210,7 +300,11 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 		resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+		he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			he.Location = redactLocation(resp.Header.Get("Location"))
+		}
+		return he
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
@@ -265,7 +359,20 @@ func (b *requestBody) Close() error {
 
 // ErrResponseTooLarge is wrapped by the error of a call whose response body
 // (after gzip decoding) exceeds Limits.MaxBodyBytes.
-var ErrResponseTooLarge = errors.New("rpc: response larger than Limits.MaxBodyBytes")
+var ErrResponseTooLarge = errors.New("rpc: response larger than the client's size limit")
+
+// redactLocation is a Location header safe to show: any password
+// replaced, "(none)" when missing.
+func redactLocation(loc string) string {
+	if loc == "" {
+		return "(no Location)"
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return strconv.Quote(loc)
+	}
+	return u.Redacted()
+}
 
 // MulticallCall is one call of a system.multicall.
 type MulticallCall struct {

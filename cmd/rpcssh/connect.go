@@ -139,7 +139,7 @@ func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Dura
 // connectRPC reaches the server as call and jobs do: directly with --url,
 // else through SSH to the single --host. The link is nil for --url; close
 // it when done.
-func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, username, password string) (*rpc.Client, *sshLink, error) {
+func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, username, password string, lim rpc.Limits) (*rpc.Client, *sshLink, error) {
 	var hc *http.Client
 	var link *sshLink
 	switch {
@@ -153,7 +153,7 @@ func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, use
 		}
 		url, hc = link.url, link.http
 	}
-	client, err := newRPCClient(url, hc, username, password)
+	client, err := newRPCClient(url, hc, username, password, lim)
 	if err != nil {
 		if link != nil {
 			link.Close()
@@ -164,8 +164,8 @@ func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, use
 }
 
 // newRPCClient makes the XML-RPC client for a URL, over hc when non-nil.
-func newRPCClient(url string, hc *http.Client, username, password string) (*rpc.Client, error) {
-	c, err := rpc.NewClient(rpc.ClientConfig{URL: url, Username: username, Password: password, HTTPClient: hc})
+func newRPCClient(url string, hc *http.Client, username, password string, lim rpc.Limits) (*rpc.Client, error) {
+	c, err := rpc.NewClient(rpc.ClientConfig{URL: url, Username: username, Password: password, HTTPClient: hc, Limits: lim})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}

@@ -145,7 +145,7 @@ env = ["PATH"]
 	}
 
 	var out, errb lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return map[string]string{"RPCSSH_PASSWORD": "unused"}[k] }}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code := make(chan int, 1)

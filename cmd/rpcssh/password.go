@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -61,3 +62,24 @@ func readPasswordFile(path string) (string, error) {
 
 // isNotExist reports a missing file in any wrapping.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// errNoPassword is a client with no password to send: caught before any
+// connection, since the server would only answer 401.
+var errNoPassword = errors.New("no password for the XML-RPC server")
+
+// clientCredentials returns the Basic-auth user and password a client
+// sends: --username with the password from --password-file, --password or
+// RPCSSH_PASSWORD; failing those, the user and password in --url
+// (http://user:pw@host/...); else errNoPassword, with a hint.
+func (p passwordFlags) clientCredentials(e *env, rawURL string) (user, pass string, err error) {
+	pass, err = p.password(e)
+	if err != nil || pass != "" {
+		return p.Username, pass, err
+	}
+	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			return u.User.Username(), pw, nil
+		}
+	}
+	return "", "", withHint(errNoPassword, "set RPCSSH_PASSWORD in the environment, or give --password-file FILE (the password 'rpcssh serve' was started with)")
+}

@@ -447,12 +447,5 @@ func loadKey(e *env, path string, agentSigners []ssh.Signer) (ssh.Signer, error)
 			}
 		}
 	}
-	pass := []byte(e.getenv("RPCSSH_PASSPHRASE"))
-	if len(pass) == 0 {
-		pass, err = e.prompt(fmt.Sprintf("Enter passphrase for key '%s': ", path))
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", path, &ssh.PassphraseMissingError{PublicKey: pub})
-		}
-	}
-	return tunnel.LoadKey(path, pass)
+	return unlockKey(e, path, pub)
 }
