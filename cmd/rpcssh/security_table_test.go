@@ -111,6 +111,10 @@ var securityCases = []securityCase{
 	{"also", "a world-readable `--password-file`",
 		"serve refuses to start, with a `chmod 600` hint",
 		[]string{"cmd/rpcssh/testdata/script/serve_refuses.txtar"}},
+	// Hardening (issue 13): serve.
+	{"serve", "`--password-file` a FIFO, a directory or `/dev/null`",
+		"refused at once (`not a regular file (a FIFO)`): the file is opened non-blocking and checked on the open descriptor, so serve never blocks at start",
+		[]string{"cmd/rpcssh/testdata/script/serve_password_fifo.txtar"}},
 }
 
 const (
