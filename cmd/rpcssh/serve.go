@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+
 	"github.com/rpcssh/rpcssh/rpc"
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
@@ -186,6 +189,13 @@ func registerBuiltins(srv *rpc.Server) error {
 		Name:       "echo",
 		Help:       "echo(msg) returns msg in upper case, as the seed server's echo did.",
 		Signatures: [][]string{{"string", "string"}},
-		Func:       strings.ToUpper,
+		Func:       upper,
 	})
+}
+
+// upper maps s to upper case as Python's str.upper does: full Unicode case
+// mapping, so "grüße" becomes "GRÜSSE" (strings.ToUpper maps rune by rune
+// and keeps "ß"). A Caser holds state, so each call gets its own.
+func upper(s string) string {
+	return cases.Upper(language.Und).String(s)
 }
