@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -53,6 +55,10 @@ func isLoopback(host string) bool {
 }
 
 func (c *serveCmd) Run(ctx context.Context, e *env) error {
+	// SIGHUP (the terminal closed, or a service manager's reload) stops
+	// serve gracefully, as SIGTERM does, instead of killing it mid-call.
+	ctx, stopHUP := signal.NotifyContext(ctx, syscall.SIGHUP)
+	defer stopHUP()
 	if c.Port < 0 || c.Port > 65535 {
 		return usageErrorf("--port %d: not 0-65535", c.Port)
 	}
