@@ -77,6 +77,11 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 		return withHint(errors.New("no password set for the XML-RPC server"),
 			"export RPCSSH_PASSWORD=... (or use --password-file FILE) before 'rpcssh serve'")
 	}
+	// Before any program starts: no inherited descriptor, no password in
+	// the environment, and (Linux) no /proc/PID/{environ,mem} for them.
+	if err := program.GuardProcess("RPCSSH_PASSWORD"); err != nil {
+		e.warnf("%v", err)
+	}
 	srv := rpc.NewServer(rpc.ServerConfig{
 		Username: c.Username,
 		Password: password,
