@@ -119,17 +119,27 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	return nil
 }
 
+// methodsFileHint points to where the methods file is described: the
+// README, as a machine running serve has no Go source for 'go doc'.
+const methodsFileHint = "fix the methods file; the README's section \"Your own programs as methods\" describes its format"
+
 // programs loads --methods and registers its methods and jobs.*.
 func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
 	f, err := program.Load(c.Methods)
 	if err != nil {
-		return nil, withHint(err, "fix the methods file; 'go doc github.com/rpcssh/rpcssh/rpc/program' describes its format")
+		if _, ok := errors.AsType[*program.PermError](err); ok {
+			return nil, err // it says what to chmod
+		}
+		return nil, withHint(err, methodsFileHint)
 	}
 	dir := c.StateDir
 	if dir == "" {
 		if dir, err = defaultStateDir(e); err != nil {
 			return nil, err
 		}
+	}
+	if err := program.CheckPath(dir); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	host, err := program.New(f, program.Config{StateDir: dir, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))})
 	if err != nil {

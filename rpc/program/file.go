@@ -65,7 +65,10 @@ type ConfigError struct {
 	File string
 	Line int
 	Msg  string
+	Err  error // the cause, when there is one (a *PermError for a file others could change)
 }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 func (e *ConfigError) Error() string {
 	name := e.File
@@ -89,7 +92,7 @@ func Load(path string) (*File, error) {
 		return nil, &ConfigError{File: path, Msg: err.Error()}
 	}
 	if err := checkPerm(abs); err != nil {
-		return nil, &ConfigError{File: path, Msg: err.Error()}
+		return nil, &ConfigError{File: path, Msg: err.Error(), Err: err}
 	}
 	f, err := os.Open(abs)
 	if err != nil {
