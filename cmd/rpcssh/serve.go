@@ -132,6 +132,9 @@ func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
 		}
 		return nil, withHint(err, methodsFileHint)
 	}
+	if err := f.CheckPrograms(); err != nil {
+		return nil, withHint(err, methodsFileHint)
+	}
 	dir := c.StateDir
 	if dir == "" {
 		if dir, err = defaultStateDir(e); err != nil {

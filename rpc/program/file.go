@@ -46,7 +46,8 @@ type Method struct {
 	Async         bool
 	Line          int // of its [[method]] header
 
-	args []argTemplate
+	args     []argTemplate
+	argvLine int // of its argv key
 }
 
 // Param is a typed parameter of a Method.
@@ -265,9 +266,10 @@ func buildMethod(d methodDecl, baseDir string, loc *locator, i int) (Method, *Co
 			m.Dir = filepath.Join(baseDir, m.Dir)
 		}
 	}
+	m.argvLine = at("argv")
 	if strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator) {
 		if !filepath.IsAbs(prog) {
-			m.args[0].lit = filepath.Join(m.Dir, prog)
+			m.args[0].lit = filepath.Join(baseDir, prog) // the file's directory, not dir
 		}
 	}
 	for _, n := range d.Env {
