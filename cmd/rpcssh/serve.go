@@ -24,11 +24,12 @@ type serveCmd struct {
 	Host        string `default:"127.0.0.1" help:"Address to listen on; loopback only unless --public."`
 	Port        int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
 	Public      bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
-	MaxBodySize int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB."`
+	MaxBodySize int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB (default: ${default})."`
 	Socket      string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
-	SocketMode  string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal."`
+	SocketMode  string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal (default: ${default})."`
 	TCP         bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
 	Methods     string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
+	LogLevel    string `name:"log-level" enum:"debug,info,warn,error" default:"info" placeholder:"LEVEL" help:"Log calls at debug, faults at info, refused requests (bad password, too large) at warn; one logfmt line each, on stderr (default: ${default}; see 'serve's log' in the README)."`
 	StateDir    string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
 	passwordFlags
 }
@@ -82,17 +83,18 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err := program.GuardProcess("RPCSSH_PASSWORD"); err != nil {
 		e.warnf("%v", err)
 	}
+	logger := serveLogger(e.stderr, c.LogLevel)
 	srv := rpc.NewServer(rpc.ServerConfig{
 		Username: c.Username,
 		Password: password,
 		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20},
-		Logger:   slog.New(slog.NewTextHandler(e.stderr, nil)),
+		Logger:   logger,
 	})
 	if err := registerBuiltins(srv); err != nil {
 		return err
 	}
 	if c.Methods != "" {
-		host, err := c.programs(e, srv)
+		host, err := c.programs(e, srv, logger)
 		if err != nil {
 			return err
 		}
@@ -124,7 +126,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 const methodsFileHint = "fix the methods file; the README's section \"Your own programs as methods\" describes its format"
 
 // programs loads --methods and registers its methods and jobs.*.
-func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
+func (c *serveCmd) programs(e *env, srv *rpc.Server, logger *slog.Logger) (*program.Host, error) {
 	f, err := program.Load(c.Methods)
 	if err != nil {
 		if _, ok := errors.AsType[*program.PermError](err); ok {
@@ -144,7 +146,7 @@ func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
 	if err := program.CheckPath(dir); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	host, err := program.New(f, program.Config{StateDir: dir, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))})
+	host, err := program.New(f, program.Config{StateDir: dir, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
