@@ -21,16 +21,17 @@ import (
 )
 
 type serveCmd struct {
-	Host        string `default:"127.0.0.1" help:"Address to listen on; loopback only unless --public."`
-	Port        int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
-	Public      bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
-	MaxBodySize int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB (default: ${default})."`
-	Socket      string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
-	SocketMode  string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal (default: ${default})."`
-	TCP         bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
-	Methods     string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
-	LogLevel    string `name:"log-level" enum:"debug,info,warn,error" default:"info" placeholder:"LEVEL" help:"Log calls at debug, faults at info, refused requests (bad password, too large) at warn; one logfmt line each, on stderr (default: ${default}; see 'serve's log' in the README)."`
-	StateDir    string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
+	Host         string `default:"127.0.0.1" help:"Address to listen on; loopback only unless --public."`
+	Port         int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
+	Public       bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
+	MaxBodySize  int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB (default: ${default})."`
+	MaxMulticall int    `name:"max-multicall" default:"1000" placeholder:"N" help:"Most calls in one system.multicall (default: ${default}); its response is also cut at --max-body-mib."`
+	Socket       string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
+	SocketMode   string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal (default: ${default})."`
+	TCP          bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
+	Methods      string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
+	LogLevel     string `name:"log-level" enum:"debug,info,warn,error" default:"info" placeholder:"LEVEL" help:"Log calls at debug, faults at info, refused requests (bad password, too large) at warn; one logfmt line each, on stderr (default: ${default}; see 'serve's log' in the README)."`
+	StateDir     string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
 	passwordFlags
 }
 
@@ -66,6 +67,9 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if c.MaxBodySize < 1 || c.MaxBodySize > 16384 {
 		return usageErrorf("--max-body-mib %d: want 1 to 16384 (16 GiB)", c.MaxBodySize)
 	}
+	if c.MaxMulticall < 1 || c.MaxMulticall > 1<<20 {
+		return usageErrorf("--max-multicall %d: want 1 to %d", c.MaxMulticall, 1<<20)
+	}
 	if !isLoopback(c.Host) && !c.Public {
 		return withHint(usageErrorf("refusing to listen on %q: not a loopback address", c.Host),
 			"the server is meant to be reached through SSH on 127.0.0.1; add --public if it must be reachable from the network")
@@ -83,11 +87,12 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err := program.GuardProcess("RPCSSH_PASSWORD"); err != nil {
 		e.warnf("%v", err)
 	}
+	setMemoryLimit(e, int64(c.MaxBodySize)<<20)
 	logger := serveLogger(e.stderr, c.LogLevel)
 	srv := rpc.NewServer(rpc.ServerConfig{
 		Username: c.Username,
 		Password: password,
-		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20},
+		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
 		Logger:   logger,
 	})
 	if err := registerBuiltins(srv); err != nil {
