@@ -603,6 +603,9 @@ func (d *decoder) array(v reflect.Value) error {
 			if n >= d.lim.MaxMembers {
 				return d.invalid("more than " + strconv.Itoa(d.lim.MaxMembers) + " array elements (Limits.MaxMembers)")
 			}
+			if n >= d.lim.MaxMulticallCalls && v.IsValid() && v.Type() == multicallCallsType {
+				return d.invalid("more than " + strconv.Itoa(d.lim.MaxMulticallCalls) + " calls in one system.multicall (Limits.MaxMulticallCalls)")
+			}
 			var ev reflect.Value
 			switch {
 			case !v.IsValid():

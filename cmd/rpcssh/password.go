@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
-	"os"
 	"runtime"
 	"strings"
 )
@@ -37,18 +37,16 @@ func (p passwordFlags) password(e *env) (string, error) {
 // readPasswordFile reads the first line of a file that only its owner
 // (and group) can read.
 func readPasswordFile(path string) (string, error) {
-	fi, err := os.Stat(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
-		return "", fmt.Errorf("password file: %w", err)
+		return "", err
 	}
-	if fi.IsDir() {
-		return "", fmt.Errorf("password file %s: is a directory", path)
-	}
+	defer f.Close()
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o004 != 0 {
 		return "", withHint(fmt.Errorf("password file %s is readable by every user (mode %04o)", path, fi.Mode().Perm()),
 			"restrict it with: chmod 600 %s", path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return "", fmt.Errorf("password file: %w", err)
 	}

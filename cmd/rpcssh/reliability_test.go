@@ -433,7 +433,7 @@ func TestSecretsStayOutOfPsAndLogs(t *testing.T) {
 	const pw = "Tr0ub4dor:and:3"
 	const wrong = "wr0ng-passw0rd"
 	bin := relBinary(t)
-	srv, addr := startServe(t, bin, pw)
+	srv, addr := startServe(t, bin, pw, "--log-level", "debug") // logs every call
 	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", srv.cmd.Process.Pid)); err == nil {
 		if bytes.Contains(cmdline, []byte(pw)) {
 			t.Errorf("serve's command line (ps) holds the password: %q", cmdline)

@@ -111,6 +111,19 @@ var securityCases = []securityCase{
 	{"also", "a world-readable `--password-file`",
 		"serve refuses to start, with a `chmod 600` hint",
 		[]string{"cmd/rpcssh/testdata/script/serve_refuses.txtar"}},
+	// Hardening (issue 13): serve.
+	{"serve", "`--password-file` a FIFO, a directory or `/dev/null`",
+		"refused at once (`not a regular file (a FIFO)`): the file is opened non-blocking and checked on the open descriptor, so serve never blocks at start",
+		[]string{"cmd/rpcssh/testdata/script/serve_password_fifo.txtar"}},
+	{"serve", "a methods file that is group-writable (0664), or in a group-writable directory (0775), or owned by another user; a group-writable `--state-dir` or a directory above it",
+		"refused at start, naming the path and the fix (`... is group-writable (mode 0664): other users could change it; fix with: chmod g-w PATH`): OpenSSH's StrictModes rule, applied to the file and every directory above it; a sticky directory such as `/tmp` is fine",
+		[]string{"cmd/rpcssh/testdata/script/serve_strict_modes.txtar", "rpc/program/file_test.go:TestLoadRefusesFilesOthersCanChange", "rpc/program/file_test.go:TestLoadRefusesFilesOfOtherUsers"}},
+	{"serve", "a method program, running as serve's user, looks for the password in its own environment (its method lists `RPCSSH_PASSWORD` in `env`), `/proc/$PPID/environ` and all of `/proc/$PPID/mem`",
+		"finds nothing: serve removes the variable, wipes its bytes from the environment block the kernel shows, and makes itself non-dumpable (Linux `PR_SET_DUMPABLE` 0), so both files are `Permission denied`; root can still read serve's memory (CAP_SYS_PTRACE), so the test runs serve as `nobody` when it runs as root, and checks that root's view of `environ` no longer holds the password",
+		[]string{"cmd/rpcssh/serve_guard_test.go:TestServePasswordHiddenFromPrograms"}},
+	{"serve", "a descriptor opened before serve starts (a shell's `3<secret`) and read by a method program as fd 3",
+		"closed in the program: serve marks every inherited descriptor above 2 close-on-exec at start (Linux `close_range(3, ~0, CLOSE_RANGE_CLOEXEC)`, a loop over `/dev/fd` elsewhere)",
+		[]string{"cmd/rpcssh/serve_guard_test.go:TestServeInheritedDescriptorsNotPassedToPrograms"}},
 }
 
 const (

@@ -91,7 +91,11 @@
 // and whatever the program leaves in its group when it exits is killed.
 // Elsewhere only the program itself is killed.
 //
-// The program is found through serve's PATH when argv[0] has no slash.
+// The program is found through serve's PATH when argv[0] has no slash; a
+// relative argv[0] with a slash ("./bin/sim") is taken from the methods
+// file's directory, whatever dir says. File.CheckPrograms, which serve
+// runs at start, reports a program that does not exist or is not
+// executable, naming the line.
 //
 // # Jobs
 //

@@ -46,7 +46,8 @@ type Method struct {
 	Async         bool
 	Line          int // of its [[method]] header
 
-	args []argTemplate
+	args     []argTemplate
+	argvLine int // of its argv key
 }
 
 // Param is a typed parameter of a Method.
@@ -65,7 +66,10 @@ type ConfigError struct {
 	File string
 	Line int
 	Msg  string
+	Err  error // the cause, when there is one (a *PermError for a file others could change)
 }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 func (e *ConfigError) Error() string {
 	name := e.File
@@ -89,7 +93,7 @@ func Load(path string) (*File, error) {
 		return nil, &ConfigError{File: path, Msg: err.Error()}
 	}
 	if err := checkPerm(abs); err != nil {
-		return nil, &ConfigError{File: path, Msg: err.Error()}
+		return nil, &ConfigError{File: path, Msg: err.Error(), Err: err}
 	}
 	f, err := os.Open(abs)
 	if err != nil {
@@ -262,9 +266,10 @@ func buildMethod(d methodDecl, baseDir string, loc *locator, i int) (Method, *Co
 			m.Dir = filepath.Join(baseDir, m.Dir)
 		}
 	}
+	m.argvLine = at("argv")
 	if strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator) {
 		if !filepath.IsAbs(prog) {
-			m.args[0].lit = filepath.Join(m.Dir, prog)
+			m.args[0].lit = filepath.Join(baseDir, prog) // the file's directory, not dir
 		}
 	}
 	for _, n := range d.Env {

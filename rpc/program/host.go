@@ -234,14 +234,13 @@ func (m *Method) helpText() string {
 			notes = append(notes, "one of "+strings.Join(vs, ", "))
 		}
 		if p.Min != nil {
-			notes = append(notes, fmt.Sprintf("min %v", *p.Min))
+			notes = append(notes, "min "+formatBound(*p.Min))
 		}
 		if p.Max != nil {
-			notes = append(notes, fmt.Sprintf("max %v", *p.Max))
+			notes = append(notes, "max "+formatBound(*p.Max))
 		}
 		if p.Default != nil {
-			s, _ := render(p.Default)
-			notes = append(notes, "default "+quoteShort(s))
+			notes = append(notes, "default "+defaultText(&p))
 		}
 		if len(notes) > 0 {
 			fmt.Fprintf(&b, " (%s)", strings.Join(notes, "; "))
