@@ -307,7 +307,7 @@ func NewResolver(opts ResolveOptions) (*Resolver, error) {
 		r.sc = &SSHConfig{Env: env}
 	default:
 		if _, err := os.Stat(path); err != nil && !explicit {
-			r.sc = &SSHConfig{Env: env}
+			r.sc, r.configFile = &SSHConfig{Env: env}, path // named in "not in ~/.ssh/config"
 			break
 		} else if err != nil {
 			return nil, &ConfigError{Where: path, Msg: "can't open user config file", Err: err}
@@ -365,7 +365,7 @@ func (r *Resolver) Resolve(ctx context.Context, dest string) (*Resolved, error) 
 		return nil, err
 	}
 	res := &Resolved{Alias: d.Host, verbose: r.verbose, Warnings: hc.Warnings}
-	for _, w := range hc.Warnings {
+	for _, w := range append(hc.Warnings, hc.Ignored...) {
 		r.verbose.printf("%s", w)
 	}
 	host := d.Host
