@@ -143,13 +143,18 @@ func (r *Resolver) auth(hc HostConfig) ([]ssh.AuthMethod, []string, error) {
 		signers = append(signers, s)
 		descs = append(descs, desc)
 	}
+	var locked error // the first key left out for want of its passphrase
 	for _, f := range files {
-		s, desc, err := r.loadIdentity(f.path, a)
+		s, desc, err := r.loadIdentity(f.path, a, hc.BatchMode)
+		var missing *ssh.PassphraseMissingError
 		switch {
 		case err != nil && f.explicit:
 			return nil, nil, err
 		case err != nil:
 			r.verbose.printf("identity file %s: %v", f.path, err)
+			if locked == nil && errors.As(err, &missing) {
+				locked = err
+			}
 			continue
 		case s == nil:
 			continue
@@ -173,6 +178,9 @@ func (r *Resolver) auth(hc HostConfig) ([]ssh.AuthMethod, []string, error) {
 	} else if a != nil {
 		r.verbose.printf("IdentitiesOnly: the agent's other keys are not offered")
 	}
+	if len(signers) == 0 && locked != nil {
+		return nil, nil, locked // more useful than "no key": it can be unlocked
+	}
 	if len(signers) == 0 {
 		return nil, nil, ErrNoKey
 	}
@@ -183,16 +191,22 @@ func (r *Resolver) auth(hc HostConfig) ([]ssh.AuthMethod, []string, error) {
 // the agent when it holds the key (an encrypted key, or a FILE.pub given
 // as the identity), else from the file. A missing file is (nil, "", err
 // wrapping fs.ErrNotExist).
-func (r *Resolver) loadIdentity(path string, a *agentConn) (ssh.Signer, string, error) {
-	if k, ok := r.keys[path]; ok {
+func (r *Resolver) loadIdentity(path string, a *agentConn, batch bool) (ssh.Signer, string, error) {
+	key := path
+	if batch {
+		key += "\x00batch"
+	}
+	if k, ok := r.keys[key]; ok {
 		return k.signer, k.desc, k.err
 	}
-	s, desc, err := r.loadIdentityOnce(path, a)
-	r.keys[path] = keyResult{s, desc, err}
+	s, desc, err := r.loadIdentityOnce(path, a, batch)
+	r.keys[key] = keyResult{s, desc, err}
 	return s, desc, err
 }
 
-func (r *Resolver) loadIdentityOnce(path string, a *agentConn) (ssh.Signer, string, error) {
+// loadIdentityOnce loads one key; with batch (BatchMode) it never asks
+// for a passphrase.
+func (r *Resolver) loadIdentityOnce(path string, a *agentConn, batch bool) (ssh.Signer, string, error) {
 	pub := publicKeyBeside(path)
 	if strings.HasSuffix(path, ".pub") {
 		if pub == nil {
@@ -228,7 +242,7 @@ func (r *Resolver) loadIdentityOnce(path string, a *agentConn) (ssh.Signer, stri
 	if s := a.find(pub); s != nil {
 		return s, a.describe(s) + " (for " + path + ")", nil
 	}
-	if r.opts.Passphrase == nil {
+	if r.opts.Passphrase == nil || batch {
 		return nil, "", fmt.Errorf("tunnel: key %s: %w", path, &ssh.PassphraseMissingError{PublicKey: pub})
 	}
 	pass, perr := r.opts.Passphrase(path)

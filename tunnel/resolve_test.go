@@ -269,3 +269,58 @@ func TestResolveIdentityOrder(t *testing.T) {
 		t.Errorf("keys = %q, want %q", res.Keys, want)
 	}
 }
+
+// An encrypted default key that cannot be unlocked (no passphrase source,
+// or BatchMode) is reported as such, not as "no key".
+func TestResolveEncryptedDefaultKey(t *testing.T) {
+	home := t.TempDir()
+	priv := newEd25519(t)
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	for _, tt := range []struct {
+		name       string
+		config     string
+		passphrase func(string) ([]byte, error)
+		wantAsked  int
+	}{
+		{"no passphrase source", "", nil, 0},
+		{"batch mode never asks", "BatchMode yes\n", func(string) ([]byte, error) { asked++; return []byte("pw"), nil }, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			asked = 0
+			cfg := filepath.Join(t.TempDir(), "config")
+			if err := os.WriteFile(cfg, []byte(tt.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := tunnel.Resolve(context.Background(), "127.0.0.1", tunnel.ResolveOptions{
+				Home: home, ConfigFile: cfg, Getenv: func(string) string { return "" }, Passphrase: tt.passphrase,
+			})
+			var missing *ssh.PassphraseMissingError
+			if !errors.As(err, &missing) {
+				t.Errorf("Resolve error = %v, want *ssh.PassphraseMissingError", err)
+			}
+			if asked != tt.wantAsked {
+				t.Errorf("passphrase asked %d times, want %d", asked, tt.wantAsked)
+			}
+		})
+	}
+	cfg := filepath.Join(t.TempDir(), "config")
+	_ = os.WriteFile(cfg, nil, 0o600)
+	res, err := tunnel.Resolve(context.Background(), "127.0.0.1", tunnel.ResolveOptions{
+		Home: home, ConfigFile: cfg, Getenv: func(string) string { return "" },
+		Passphrase: func(string) ([]byte, error) { return []byte("pw"), nil },
+	})
+	if err != nil {
+		t.Fatalf("Resolve with the passphrase: %v", err)
+	}
+	res.Close()
+}
