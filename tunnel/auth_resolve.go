@@ -184,7 +184,8 @@ func (r *Resolver) auth(hc HostConfig) ([]ssh.AuthMethod, []string, error) {
 	if len(signers) == 0 {
 		return nil, nil, ErrNoKey
 	}
-	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, descs, nil
+	user := firstNonEmpty(hc.User, r.opts.LocalUser)
+	return []ssh.AuthMethod{tracedAuth(r.verbose, user, signers, descs)}, descs, nil
 }
 
 // loadIdentity loads one identity file, at most once per Resolver: from

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 // ResolveOptions is what a caller adds to ssh_config when turning a
@@ -127,6 +128,9 @@ func (r *Resolved) Close() error {
 // listing the user and every key offered.
 func (r *Resolved) Dial(ctx context.Context) (*Client, error) {
 	attempts := max(r.ConnectionAttempts, 1)
+	if _, algos, err := hostKeyPolicy(r.Config); err == nil {
+		r.verbose.printf("host key algorithms for %s: %s", knownhosts.Normalize(knownHostsName(r.Config)), strings.Join(algos, ","))
+	}
 	var err error
 	for i := range attempts {
 		start := time.Now()
