@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
 func newEd25519(t *testing.T) ed25519.PrivateKey {
@@ -323,4 +324,54 @@ func TestResolveEncryptedDefaultKey(t *testing.T) {
 		t.Fatalf("Resolve with the passphrase: %v", err)
 	}
 	res.Close()
+}
+
+// CertificateFile pairs a certificate kept elsewhere with its key, and the
+// certificate is what logs in (the bare key is not authorized).
+func TestResolveCertificateFile(t *testing.T) {
+	caSigner, err := ssh.NewSignerFromKey(newEd25519(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tunneltest.Start(tunneltest.Config{UserCA: caSigner.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	key := filepath.Join(dir, "keys", "id")
+	pub := writeTestKey(t, key)
+	cert := &ssh.Certificate{Key: pub, CertType: ssh.UserCert, KeyId: "test", ValidPrincipals: []string{"me"},
+		ValidBefore: ssh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, caSigner); err != nil {
+		t.Fatal(err)
+	}
+	certPath := filepath.Join(dir, "certs", "me-cert.pub")
+	if err := os.MkdirAll(filepath.Dir(certPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, ssh.MarshalAuthorizedKey(cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kh := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(kh, []byte(srv.KnownHostsLine()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	config := "Host lab\n  HostName " + host + "\n  Port " + port + "\n  User me\n  IdentityFile " + key +
+		"\n  CertificateFile " + certPath + "\n  IdentitiesOnly yes\n  UserKnownHostsFile " + kh + "\n"
+	res, err := resolveTest(t, config, "lab", tunnel.ResolveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Keys) == 0 || !strings.HasPrefix(res.Keys[0], certPath) {
+		t.Errorf("keys = %q, want the certificate first", res.Keys)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := res.Dial(ctx)
+	if err != nil {
+		t.Fatalf("Dial with CertificateFile: %v", err)
+	}
+	c.Close()
 }
