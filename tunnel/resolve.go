@@ -43,9 +43,13 @@ type ResolveOptions struct {
 	// ssh_config's ProxyJump and ProxyCommand. "none" disables them.
 	Jump []string
 	// ConfigFile (ssh -F) is the ssh_config to read: "" reads ~/.ssh/config
-	// if it exists; "none" (or /dev/null) reads none. A named file that does
-	// not exist is an error.
+	// if it exists, then SystemConfigFile; "none" (or /dev/null) reads none.
+	// A named file that does not exist is an error; naming one skips the
+	// system file, as ssh -F does.
 	ConfigFile string
+	// SystemConfigFile is read after the user's when ConfigFile is "": ""
+	// means /etc/ssh/ssh_config (if it exists), "none" reads none.
+	SystemConfigFile string
 	// Options (ssh -o) are "Keyword=value" or "Keyword value" lines, parsed
 	// like the config file and applied before it (first value wins). A
 	// keyword the package does not know is an error naming it.
@@ -322,6 +326,18 @@ func NewResolver(opts ResolveOptions) (*Resolver, error) {
 		}
 		r.sc, r.configFile = sc, path
 		v.printf("Reading configuration data %s", path)
+	}
+	if !explicit && !strings.EqualFold(opts.SystemConfigFile, "none") {
+		sys := firstNonEmpty(opts.SystemConfigFile, "/etc/ssh/ssh_config")
+		if _, err := os.Stat(sys); err == nil {
+			sc, err := readSSHConfig(sys, env, systemConfig)
+			if err != nil {
+				return nil, err
+			}
+			r.sc.directives = append(r.sc.directives, sc.directives...)
+			r.sc.warnings = append(r.sc.warnings, sc.warnings...)
+			v.printf("Reading configuration data %s", sys)
+		}
 	}
 	cmd, err := parseCommandLine(opts.Options, env)
 	if err != nil {

@@ -375,3 +375,34 @@ func TestResolveCertificateFile(t *testing.T) {
 	}
 	c.Close()
 }
+
+// Without -F, the system config is read after the user's (first value
+// wins), its relative Include under /etc/ssh; with -F it is not read.
+func TestResolveSystemConfig(t *testing.T) {
+	home := t.TempDir()
+	writeTestKey(t, filepath.Join(home, ".ssh", "id_ed25519"))
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte("Host lab\n  User fromuser\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sys := filepath.Join(t.TempDir(), "ssh_config")
+	if err := os.WriteFile(sys, []byte("Host *\n  User fromsystem\n  Port 2201\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(configFile string) *tunnel.Resolved {
+		t.Helper()
+		res, err := tunnel.Resolve(context.Background(), "lab", tunnel.ResolveOptions{Home: home, ConfigFile: configFile,
+			SystemConfigFile: sys, Getenv: func(string) string { return "" },
+			LookupHost: func(context.Context, string) ([]string, error) { return nil, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Close() })
+		return res
+	}
+	if res := resolve(""); res.User != "fromuser" || res.Port != "2201" {
+		t.Errorf("user %q port %q, want fromuser (user config first) and 2201 (system config)", res.User, res.Port)
+	}
+	if res := resolve(filepath.Join(home, ".ssh", "config")); res.Port != "22" {
+		t.Errorf("with -F, port %q, want 22: the system config is not read", res.Port)
+	}
+}
