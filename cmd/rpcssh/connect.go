@@ -144,7 +144,7 @@ func dialFleetHost(ctx context.Context, r *tunnel.Resolver, host string, rf remo
 	link, err := dialResolved(ctx, res, rf)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = fmt.Errorf("connect timeout %s: %w", res.ConnectTimeout, err)
+			err = fmt.Errorf("--connect-timeout %s: %w", res.ConnectTimeout, err)
 		}
 		return nil, err
 	}
