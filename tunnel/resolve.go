@@ -303,6 +303,7 @@ func NewResolver(opts ResolveOptions) (*Resolver, error) {
 	}
 	v := &verboser{w: opts.Verbose, level: opts.Verbosity}
 	r := &Resolver{opts: opts, verbose: v, keys: map[string]keyResult{}}
+	defer v.timing(time.Now(), "read ssh config")
 
 	env := LookupEnv{Home: opts.Home, LocalUser: opts.LocalUser}
 	path := opts.ConfigFile
@@ -398,9 +399,11 @@ func (r *Resolver) Resolve(ctx context.Context, dest string) (*Resolved, error) 
 	r.verbose.printf("Connecting to %s [%s] port %s as %q (alias %q)", host, host, res.Port, res.User, d.Host)
 
 	if net.ParseIP(host) == nil && hc.ProxyCommand == "" && hc.ProxyJump == "" && len(o.Jump) == 0 {
+		start := time.Now()
 		if err := r.checkResolvable(ctx, host, hc.HostName != ""); err != nil {
 			return nil, err
 		}
+		r.verbose.timing(start, "resolve %s", host)
 	}
 
 	res.ConnectTimeout = o.ConnectTimeout
@@ -414,7 +417,9 @@ func (r *Resolver) Resolve(ctx context.Context, dest string) (*Resolved, error) 
 		return nil, err
 	}
 	strict := strings.ToLower(firstNonEmpty(o.StrictHostKeyChecking, hc.StrictHostKeyChecking, "ask"))
+	start := time.Now()
 	auth, keys, err := r.auth(hc)
+	r.verbose.timing(start, "load keys and agent")
 	if err != nil {
 		return nil, err
 	}

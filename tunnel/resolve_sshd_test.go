@@ -393,3 +393,79 @@ func TestIdentityPubWithKeyInAgent(t *testing.T) {
 		t.Errorf("Dial with -i key.pub and the key in the agent: %v", err)
 	}
 }
+
+// startAgent serves a keyring holding n fresh keys on a unix socket.
+func startAgent(t *testing.T, n int) (string, []ssh.PublicKey) {
+	t.Helper()
+	keyring := agent.NewKeyring()
+	var pubs []ssh.PublicKey
+	for i := range n {
+		priv := newEd25519(t)
+		if err := keyring.Add(agent.AddedKey{PrivateKey: priv, Comment: "agent-key-" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := ssh.NewPublicKey(priv.Public())
+		pubs = append(pubs, pub)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _ = agent.ServeAgent(keyring, conn); conn.Close() }()
+		}
+	}()
+	return sock, pubs
+}
+
+// IdentitiesOnly keeps the agent's other keys out; IdentityAgent picks the
+// socket, none, SSH_AUTH_SOCK or $VAR.
+func TestResolveAgentSelection(t *testing.T) {
+	sock, _ := startAgent(t, 2)
+	other, _ := startAgent(t, 1)
+	file := filepath.Join(t.TempDir(), "id")
+	writeTestKey(t, file)
+	getenv := func(k string) string {
+		switch k {
+		case "SSH_AUTH_SOCK":
+			return sock
+		case "OTHER_SOCK":
+			return other
+		}
+		return ""
+	}
+	tests := []struct {
+		name, config string
+		want         []string // key description prefixes, in order
+	}{
+		{"agent keys follow the files", "IdentityFile " + file + "\n", []string{file, "agent:agent-key-0", "agent:agent-key-1"}},
+		{"identities only", "IdentityFile " + file + "\nIdentitiesOnly yes\n", []string{file}},
+		{"identity agent none", "IdentityFile " + file + "\nIdentityAgent none\n", []string{file}},
+		{"identity agent path", "IdentityFile " + file + "\nIdentityAgent " + other + "\n", []string{file, "agent:agent-key-0"}},
+		{"identity agent variable", "IdentityFile " + file + "\nIdentityAgent $OTHER_SOCK\n", []string{file, "agent:agent-key-0"}},
+		{"identity agent SSH_AUTH_SOCK", "IdentityFile " + file + "\nIdentityAgent SSH_AUTH_SOCK\n", []string{file, "agent:agent-key-0", "agent:agent-key-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := resolveWith(t, tt.config, "127.0.0.1", tunnel.ResolveOptions{Getenv: getenv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Keys) != len(tt.want) {
+				t.Fatalf("keys = %q, want %d starting %q", res.Keys, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(res.Keys[i], w) {
+					t.Errorf("key %d = %q, want it to start with %q", i, res.Keys[i], w)
+				}
+			}
+		})
+	}
+}
