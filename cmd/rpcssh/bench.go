@@ -80,6 +80,9 @@ func (c *benchCmd) validate() error {
 }
 
 func (c *benchCmd) Run(ctx context.Context, e *env) error {
+	if err := c.takeDestination(&c.Method, &c.Args, c.URL != ""); err != nil {
+		return err
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}

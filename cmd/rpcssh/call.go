@@ -7,8 +7,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"github.com/rpcssh/rpcssh/tunnel"
 )
 
 type callCmd struct {
@@ -103,6 +101,9 @@ func (c *callCmd) params(e *env) ([]any, error) {
 }
 
 func (c *callCmd) Run(ctx context.Context, e *env) error {
+	if err := c.takeDestination(&c.Method, &c.Args, c.URL != "" || c.HostsFile != ""); err != nil {
+		return err
+	}
 	if !validMethodName(c.Method) {
 		return usageErrorf("method name %q: use only letters, digits and _ . : /", c.Method)
 	}
@@ -203,9 +204,9 @@ func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
 	return hosts, true, nil
 }
 
-// runFleet resolves every host first (local files only: ssh_config, keys,
-// known_hosts; a problem there stops the run before any connection), then
-// calls them all through fanout.
+// runFleet reads ssh_config once, then calls every host through fanout;
+// each host is resolved in its own turn, so a bad destination fails only
+// that host.
 func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params []any, user, password string) error {
 	res, err := newResolver(e, c.sshFlags)
 	if err != nil {
@@ -215,23 +216,12 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 	if _, _, err := c.remoteTarget(); err != nil {
 		return err
 	}
-	cfgs := make(map[string]tunnel.Config, len(hosts))
-	for _, h := range hosts {
-		cfg, err := res.resolve(h)
-		if err != nil {
-			return fmt.Errorf("host %s: %w", h, err)
-		}
-		cfgs[h] = cfg
-	}
 	f := fanout{
 		parallel: c.Parallel,
 		timeout:  c.Timeout,
 		do: func(ctx context.Context, host string) (any, error) {
-			link, err := dialConfig(ctx, cfgs[host], c.ConnectTimeout, c.remoteFlags)
+			link, err := dialFleetHost(ctx, res, host, c.remoteFlags)
 			if err != nil {
-				if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-					err = fmt.Errorf("--connect-timeout %s: %w", c.ConnectTimeout, err)
-				}
 				return nil, err
 			}
 			defer link.Close()

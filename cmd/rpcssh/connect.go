@@ -36,7 +36,7 @@ func (r remoteFlags) remoteTarget() (network, addr string, err error) {
 // connection is a channel through it to the remote server.
 type sshLink struct {
 	client *tunnel.Client
-	setup  *sshSetup // nil when the caller owns the resolved set-up
+	setup  *tunnel.Resolved // nil when the caller owns the resolved set-up
 	http   *http.Client
 	url    string
 	lost   chan error // receives Wait's cause once the link has ended
@@ -85,13 +85,13 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags) (*sshLink, 
 }
 
 // dialSSHHost resolves one destination from the flags and ssh_config and
-// connects, bounded by --connect-timeout per hop.
+// connects, bounded by the connect timeout per hop.
 func dialSSHHost(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest string) (*sshLink, error) {
-	setup, err := f.resolveHost(e, dest)
+	setup, err := f.resolveHost(ctx, e, dest)
 	if err != nil {
 		return nil, err
 	}
-	link, err := dialConfig(ctx, setup.cfg, f.ConnectTimeout, r)
+	link, err := dialResolved(ctx, setup, r)
 	if err != nil {
 		closeQuietly(setup)
 		return nil, err
@@ -100,16 +100,14 @@ func dialSSHHost(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest st
 	return link, nil
 }
 
-// dialConfig connects with a resolved tunnel.Config, the connection
-// bounded by connectTimeout per hop, and returns the HTTP client through it.
-func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Duration, r remoteFlags) (*sshLink, error) {
+// dialResolved connects with a resolved destination and returns the HTTP
+// client through it.
+func dialResolved(ctx context.Context, res *tunnel.Resolved, r remoteFlags) (*sshLink, error) {
 	network, addr, err := r.remoteTarget()
 	if err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, connectTimeout*time.Duration(1+len(cfg.Jump)))
-	defer cancel()
-	c, err := tunnel.Dial(dctx, cfg)
+	c, err := res.Dial(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +132,23 @@ func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Dura
 		http:   &http.Client{Transport: tr},
 		url:    "http://" + host + r.Path,
 	}, nil
+}
+
+// dialFleetHost resolves and connects one host of a fan-out with the
+// shared resolver. The link does not own the resolver.
+func dialFleetHost(ctx context.Context, r *tunnel.Resolver, host string, rf remoteFlags) (*sshLink, error) {
+	res, err := r.Resolve(ctx, host)
+	if err != nil {
+		return nil, resolveError(err)
+	}
+	link, err := dialResolved(ctx, res, rf)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("--connect-timeout %s: %w", res.ConnectTimeout, err)
+		}
+		return nil, err
+	}
+	return link, nil
 }
 
 // connectRPC reaches the server as call and jobs do: directly with --url,

@@ -106,7 +106,7 @@ func (demoCmd) Run(ctx context.Context, e *env) error {
 			StrictHostKeyChecking: "yes",
 			ConnectTimeout:        15 * time.Second,
 			Keepalive:             15 * time.Second,
-			SSHConfig:             filepath.Join(dir, "no-ssh-config"),
+			SSHConfig:             "none",
 		},
 		remoteFlags:   remoteFlags{Port: rpcPort, Path: "/RPC2"},
 		passwordFlags: passwordFlags{Username: "user"},

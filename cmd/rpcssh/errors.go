@@ -91,8 +91,12 @@ func hints(err error) []string {
 	switch {
 	case errors.As(err, &unknown):
 		host, port := splitHostPortDefault(unknown.Host)
+		file := "~/.ssh/known_hosts"
+		if len(unknown.Files) > 0 {
+			file = unknown.Files[0] // the file in use: --known-hosts, UserKnownHostsFile
+		}
 		out = append(out,
-			fmt.Sprintf("the server's key is %s; check it with the host's owner, then add it with: ssh-keyscan -p %s %s >> ~/.ssh/known_hosts", unknown.Fingerprint(), port, host),
+			fmt.Sprintf("the server's key is %s; check it with the host's owner, then add it with: ssh-keyscan -p %s %s >> %s", unknown.Fingerprint(), port, host, file),
 			"or trust it on first use with --strict-host-key-checking accept-new")
 	case errors.As(err, &changed):
 		out = append(out,

@@ -18,35 +18,31 @@ const passphraseTries = 3
 // replaces the x509 package's message, which names no key and no fix.
 var errWrongPassphrase = errors.New("wrong passphrase")
 
-// unlockKey decrypts an encrypted key file with RPCSSH_PASSPHRASE, else
-// with a passphrase asked on the terminal, up to passphraseTries times.
-// pub (may be nil) is the key's public half, for the error of a key that
-// could not be unlocked. Ctrl-C at the prompt returns the prompt's
-// *interruptedError.
-func unlockKey(e *env, path string, pub ssh.PublicKey) (ssh.Signer, error) {
+// askPassphrase returns the passphrase that decrypts an encrypted key
+// file: RPCSSH_PASSPHRASE, else one asked on the terminal, up to
+// passphraseTries times, as ssh does. It is tunnel.ResolveOptions'
+// Passphrase. Ctrl-C at the prompt returns the prompt's *interruptedError.
+func askPassphrase(e *env, path string) ([]byte, error) {
 	if pass := e.getenv("RPCSSH_PASSPHRASE"); pass != "" {
-		s, err := tunnel.LoadKey(path, []byte(pass))
-		if isWrongPassphrase(err) {
-			return nil, withHint(fmt.Errorf("key %s: %w (from RPCSSH_PASSPHRASE)", path, errWrongPassphrase),
+		if _, err := tunnel.LoadKey(path, []byte(pass)); isWrongPassphrase(err) {
+			return nil, withHint(fmt.Errorf("%w (from RPCSSH_PASSPHRASE)", errWrongPassphrase),
 				"check RPCSSH_PASSPHRASE, or unset it to be asked on the terminal")
 		}
-		return s, err
+		return []byte(pass), nil
 	}
 	for try := 1; ; try++ {
 		pass, err := e.prompt(fmt.Sprintf("Enter passphrase for key '%s': ", path))
-		var ie *interruptedError
-		switch {
-		case errors.As(err, &ie):
-			return nil, err
-		case err != nil:
-			return nil, fmt.Errorf("key %s: %w", path, &ssh.PassphraseMissingError{PublicKey: pub})
+		if errors.Is(err, errNoTerminal) {
+			return nil, &ssh.PassphraseMissingError{} // the hint names RPCSSH_PASSPHRASE and the agent
 		}
-		s, err := tunnel.LoadKey(path, pass)
-		if !isWrongPassphrase(err) {
-			return s, err
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tunnel.LoadKey(path, pass); !isWrongPassphrase(err) {
+			return pass, nil
 		}
 		if try == passphraseTries {
-			return nil, withHint(fmt.Errorf("key %s: %w (%d tries)", path, errWrongPassphrase, passphraseTries),
+			return nil, withHint(fmt.Errorf("%w (%d tries)", errWrongPassphrase, passphraseTries),
 				"check the passphrase (ssh-keygen -y -f KEY tests it), or load the key into ssh-agent with ssh-add")
 		}
 		e.printf("", "wrong passphrase, try again")

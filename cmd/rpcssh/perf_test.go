@@ -579,7 +579,7 @@ func (p *perfPeers) benchRPCSSHCall(b *testing.B) {
 	home := b.TempDir()
 	env := append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD="+perfPassword, "RPCSSH_PASSPHRASE=")
 	args := []string{"call", "--host", d.Host(), "--ssh-port", strconv.Itoa(d.Port()), "--user", d.User,
-		"--key", d.ClientKeyPath, "--known-hosts", d.knownHosts, "--ssh-config", filepath.Join(home, "no_ssh_config"),
+		"--key", d.ClientKeyPath, "--known-hosts", d.knownHosts, "--ssh-config", "none",
 		"--port", port, "echo", "hi"}
 	p.timeEach(b, func() error {
 		cmd := exec.Command(bin, args...)
