@@ -12,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -316,7 +315,7 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, args 
 	if resp.StatusCode != http.StatusOK {
 		he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			he.Location = redactLocation(resp.Header.Get("Location"))
+			he.Location = redactLocation(resp.Request.URL, resp.Header.Get("Location"))
 		}
 		return he
 	}
@@ -375,17 +374,17 @@ func (b *requestBody) Close() error {
 // (after gzip decoding) exceeds Limits.MaxBodyBytes.
 var ErrResponseTooLarge = errors.New("rpc: response larger than the client's size limit")
 
-// redactLocation is a Location header safe to show: any password
-// replaced, "(none)" when missing.
-func redactLocation(loc string) string {
+// redactLocation is a redirect's Location header safe to show: resolved
+// against the request's URL, any password replaced.
+func redactLocation(req *url.URL, loc string) string {
 	if loc == "" {
 		return "(no Location)"
 	}
 	u, err := url.Parse(loc)
 	if err != nil {
-		return strconv.Quote(loc)
+		return "(a Location that is not a URL)"
 	}
-	return u.Redacted()
+	return req.ResolveReference(u).Redacted()
 }
 
 // MulticallCall is one call of a system.multicall.
