@@ -12,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -52,6 +51,9 @@ type Client struct {
 	hc         *http.Client
 	lim        Limits
 	pools
+	// oneShot, once set, replaces hc: the server closed a kept-alive
+	// connection unannounced, so every call goes on a new connection.
+	oneShot atomic.Pointer[http.Client]
 }
 
 // ErrUnauthorized is matched (errors.Is) by the *HTTPError of a 401 answer.
@@ -181,14 +183,18 @@ func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 // Connection: close, so the next call on it races with the close.
 // Python's xmlrpc.client retries the same way. A call on a fresh
 // connection, one that timed out, or one that got any byte of an answer
-// is never sent twice.
+// is never sent twice. From then on the Client keeps no connection alive
+// to that server: each call has a connection of its own (a server that
+// answers one connection at a time would otherwise wait on an idle one).
 func (c *Client) Call(ctx context.Context, method string, args []any, reply any) error {
-	err := c.call(ctx, c.hc, method, args, reply)
+	hc := c.hc
+	if one := c.oneShot.Load(); one != nil {
+		hc = one
+	}
+	err := c.call(ctx, hc, method, args, reply)
 	var stale *staleConnError
 	if errors.As(err, &stale) && ctx.Err() == nil {
-		// The server drops kept-alive connections unannounced: every
-		// idle one is suspect, so the retry goes on a new connection.
-		err = c.call(ctx, c.freshClient(), method, args, reply)
+		err = c.call(ctx, c.stopKeepAlive(), method, args, reply)
 	}
 	if err != nil {
 		return fmt.Errorf("rpc: call %q: %w", method, unwrapStale(err))
@@ -219,21 +225,28 @@ func closedBeforeAnswer(err error) bool {
 		strings.Contains(err.Error(), "server closed idle connection")
 }
 
-// freshClient is c's HTTP client on a connection of its own, closed
-// after one request: a copy of its transport without keep-alive (the same
-// dialer, so through the same SSH link). A transport that is not an
-// *http.Transport cannot be copied: then its idle connections are closed
-// instead.
-func (c *Client) freshClient() *http.Client {
-	hc := *c.hc
-	tr, ok := hc.Transport.(*http.Transport)
-	if !ok {
-		c.hc.CloseIdleConnections()
-		return &hc
+// stopKeepAlive switches c, once, to an HTTP client that opens a
+// connection per call and closes it after the answer: a copy of its
+// transport without keep-alive (the same dialer, so through the same SSH
+// link). The kept-alive idle connections are closed: the server may be
+// waiting on one. A transport that is not an *http.Transport cannot be
+// copied: then only its idle connections are closed.
+func (c *Client) stopKeepAlive() *http.Client {
+	if one := c.oneShot.Load(); one != nil {
+		return one
 	}
+	c.hc.CloseIdleConnections()
+	tr, ok := c.hc.Transport.(*http.Transport)
+	if !ok {
+		return c.hc
+	}
+	hc := *c.hc
 	tr = tr.Clone()
 	tr.DisableKeepAlives = true
 	hc.Transport = tr
+	if !c.oneShot.CompareAndSwap(nil, &hc) {
+		return c.oneShot.Load()
+	}
 	return &hc
 }
 
@@ -302,7 +315,7 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, args 
 	if resp.StatusCode != http.StatusOK {
 		he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			he.Location = redactLocation(resp.Header.Get("Location"))
+			he.Location = redactLocation(resp.Request.URL, resp.Header.Get("Location"))
 		}
 		return he
 	}
@@ -361,17 +374,17 @@ func (b *requestBody) Close() error {
 // (after gzip decoding) exceeds Limits.MaxBodyBytes.
 var ErrResponseTooLarge = errors.New("rpc: response larger than the client's size limit")
 
-// redactLocation is a Location header safe to show: any password
-// replaced, "(none)" when missing.
-func redactLocation(loc string) string {
+// redactLocation is a redirect's Location header safe to show: resolved
+// against the request's URL, any password replaced.
+func redactLocation(req *url.URL, loc string) string {
 	if loc == "" {
 		return "(no Location)"
 	}
 	u, err := url.Parse(loc)
 	if err != nil {
-		return strconv.Quote(loc)
+		return "(a Location that is not a URL)"
 	}
-	return u.Redacted()
+	return req.ResolveReference(u).Redacted()
 }
 
 // MulticallCall is one call of a system.multicall.

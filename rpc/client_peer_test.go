@@ -80,7 +80,13 @@ func TestCallFollowsNoRedirect(t *testing.T) {
 	for _, code := range []int{301, 302, 303, 307, 308} {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			loc := strings.Replace(target.URL, "http://", "http://u:leak@", 1) + "/elsewhere"
+			want := target.URL[len("http://"):] + "/elsewhere"
 			hs := cannedServer(t, code, http.Header{"Location": {loc}}, "")
+			if code == 307 {
+				loc = "/relative" // resolved against the request URL
+				hs = cannedServer(t, code, http.Header{"Location": {loc}}, "")
+				want = hs.URL + "/relative"
+			}
 			for _, hc := range []*http.Client{nil, {}} {
 				c, err := rpc.NewClient(rpc.ClientConfig{URL: hs.URL + "/RPC2", Username: "u", Password: "pw", HTTPClient: hc})
 				if err != nil {
@@ -88,7 +94,7 @@ func TestCallFollowsNoRedirect(t *testing.T) {
 				}
 				err = c.Call(testCtx(t), "m", nil, nil)
 				var he *rpc.HTTPError
-				if !errors.As(err, &he) || he.StatusCode != code || !strings.Contains(err.Error(), target.URL[len("http://"):]+"/elsewhere") {
+				if !errors.As(err, &he) || he.StatusCode != code || !strings.Contains(err.Error(), want) {
 					t.Errorf("Call = %v, want an HTTPError %d naming the location", err, code)
 				}
 				if strings.Contains(err.Error(), "leak") {

@@ -76,7 +76,7 @@ func (c *benchCmd) validate() error {
 	if err := c.responseFlags.check(); err != nil {
 		return err
 	}
-	return checkURLFlag(c.URL)
+	return checkTarget(c.URL, c.sshFlags)
 }
 
 func (c *benchCmd) Run(ctx context.Context, e *env) error {

@@ -124,6 +124,11 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if !fleet {
+		if err := checkTarget(c.URL, c.sshFlags); err != nil {
+			return err
+		}
+	}
 	if w := dateWarning(params); w != "" {
 		e.warnf("%s", w)
 	}

@@ -110,6 +110,7 @@ func (demoCmd) Run(ctx context.Context, e *env) error {
 		},
 		remoteFlags:   remoteFlags{Port: rpcPort, Path: "/RPC2"},
 		passwordFlags: passwordFlags{Username: "user"},
+		responseFlags: responseFlags{MaxResponseMiB: 128},
 		Timeout:       time.Minute,
 		Output:        "text",
 		Method:        "echo",

@@ -72,3 +72,17 @@ func directHint(err error) string {
 	}
 	return fmt.Sprintf("is rpcssh serve running at %s? (nothing answered there; --url connects directly, without SSH)", de.url)
 }
+
+// checkTarget finds the usage errors of where a single-server command
+// goes (--url and --host together, neither, a bad --url) before anything
+// else is asked for, such as the password.
+func checkTarget(raw string, f sshFlags) error {
+	if raw != "" {
+		if len(f.Host) > 0 {
+			return usageErrorf("give --host (through SSH) or --url (direct), not both")
+		}
+		return checkURLFlag(raw)
+	}
+	_, err := f.singleHost()
+	return err
+}

@@ -47,6 +47,14 @@ type jobsConn struct {
 	Timeout time.Duration `default:"1m" help:"Bound on each call, SSH set-up included (0: none)."`
 }
 
+// check finds the usage errors of the connection flags.
+func (c *jobsConn) check() error {
+	if err := checkTarget(c.URL, c.sshFlags); err != nil {
+		return err
+	}
+	return c.responseFlags.check()
+}
+
 // connect opens the SSH link (unless --url) and the XML-RPC client; the
 // returned func closes the link.
 func (c *jobsConn) connect(ctx context.Context, e *env, user, password string) (*rpc.Client, func(), error) {
@@ -80,6 +88,9 @@ func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) 
 // session connects once and runs fn with the client; --timeout bounds the
 // connection and fn together.
 func (c *jobsConn) session(ctx context.Context, e *env, fn func(context.Context, *rpc.Client) error) error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
@@ -219,6 +230,9 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 func (c *jobsFollowCmd) follow(ctx context.Context, e *env) error {
 	if c.From < 0 {
 		return usageErrorf("--from must not be negative")
+	}
+	if err := c.check(); err != nil {
+		return err
 	}
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {

@@ -71,7 +71,7 @@ var securityCases = []securityCase{
 		[]string{"cmd/rpcssh/reliability_test.go:TestServeSIGTERMFinishesCallsInFlight", "rpc/server_test.go:TestServeGracefulShutdown"}},
 	// Client.
 	{"client", "oversized response, endless response, gzip bomb response",
-		"`ErrResponseTooLarge` at `Limits.MaxBodyBytes`",
+		"`ErrResponseTooLarge` at `Limits.MaxBodyBytes` (the CLI's `--max-response-mib`, default 128; its hint names the flag)",
 		[]string{"rpc/client_test.go:TestCallBrokenServers"}},
 	{"client", "a million nested arrays, a 10,000-digit int, a billion-laughs response",
 		"a decoding error (depth 128, out of range, DOCTYPE), no crash; the same client then works",
@@ -85,6 +85,12 @@ var securityCases = []securityCase{
 	{"client", "HTML instead of XML, 500, 502, 401, endless headers, an SSH banner",
 		"`*rpc.HTTPError` (`errors.Is(err, rpc.ErrUnauthorized)` for 401), `response is text/html, not XML`, or a transport error; never a hang",
 		[]string{"rpc/client_test.go:TestCallBrokenServers", "rpc/hostile_client_test.go:TestHostileServerAnswers", "rpc/hostile_client_test.go:TestServerThatNeverAnswers"}},
+	{"client", "a 301/302/303/307/308 redirect to another port on the same host (which would get the call re-sent with the Basic credentials)",
+		"followed by no client: `*rpc.HTTPError` naming the Location (any password in it redacted), a hint to call it with `--url` if trusted; the target gets no request",
+		[]string{"rpc/client_peer_test.go:TestCallFollowsNoRedirect", "cmd/rpcssh/client_hints_test.go:TestRedirectIsNotFollowed"}},
+	{"client", "a server that closes every kept-alive connection after answering, without `Connection: close` (Perl's Frontier::Daemon)",
+		"a call that failed before any byte of an answer is sent once more, on a new connection, and the client stops keeping connections alive to that server; a call on a fresh connection or with part of an answer is never repeated; `bench -c 10 -n 200` has 0 errors",
+		[]string{"rpc/client_peer_test.go:TestCallRetriesAConnectionClosedAfterEachAnswer", "rpc/client_peer_test.go:TestCallNeverRepeatsWhatMayHaveReachedTheServer", "cmd/rpcssh/frontier_test.go:TestBenchAgainstFrontierDaemon"}},
 	// SSH.
 	{"ssh", "SSH port that accepts and never speaks",
 		"`rpcssh call --connect-timeout 500ms` fails within about a second: `tunnel: handshake with ...: context deadline exceeded` and a hint naming `--connect-timeout`",
