@@ -166,14 +166,14 @@ func TestResolveRefusesWhatSSHRefuses(t *testing.T) {
 		options      []string
 		want         string
 	}{
-		{"unknown keyword", "Host x\n  Frobnicate yes\n", nil, "config:2: Bad configuration option: frobnicate"},
+		{"unknown keyword", "Host x\n  Frobnicate yes\n", nil, "config:2: bad configuration option: frobnicate"},
 		{"missing value", "User\n", nil, "config:1: user: missing argument"},
-		{"port in hex", "Port 0x16\n", nil, `Badly formatted port number "0x16"`},
-		{"port zero", "Port 0\n", nil, `Badly formatted port number "0"`},
-		{"port too big", "Port 70000\n", nil, `Badly formatted port number "70000"`},
+		{"port in hex", "Port 0x16\n", nil, `badly formatted port number "0x16"`},
+		{"port zero", "Port 0\n", nil, `badly formatted port number "0"`},
+		{"port too big", "Port 70000\n", nil, `badly formatted port number "70000"`},
 		{"port extra words", "Port 22 23\n", nil, "port: garbage at end of line"},
-		{"port in an unmatched block", "Host nomatch\n  Port x\n", nil, `Badly formatted port number "x"`},
-		{"unknown -o keyword", "", []string{"Frobnicate=yes"}, "Bad configuration option: frobnicate"},
+		{"port in an unmatched block", "Host nomatch\n  Port x\n", nil, `badly formatted port number "x"`},
+		{"unknown -o keyword", "", []string{"Frobnicate=yes"}, "bad configuration option: frobnicate"},
 		{"-o Host", "", []string{"Host=x"}, "not allowed on the command line"},
 		{"bad strictness", "StrictHostKeyChecking maybe\n", nil, `unsupported option "maybe"`},
 		{"bad Match", "Match nosuch x\n", nil, "Match: unsupported attribute"},

@@ -366,8 +366,8 @@ func TestSSHConfigInclude(t *testing.T) {
 		writeConfigFiles(t, dir, map[string]string{"config": "Include config\nUser loop\n"})
 		_, err := tunnel.ReadSSHConfigEnv(filepath.Join(dir, "config"), tunnel.LookupEnv{Home: home})
 		var ce *tunnel.ConfigError
-		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Too many recursive configuration includes") {
-			t.Errorf("ReadSSHConfigEnv(self-including) error = %v, want *ConfigError: Too many recursive configuration includes", err)
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "too many recursive configuration includes") {
+			t.Errorf("ReadSSHConfigEnv(self-including) error = %v, want *ConfigError: too many recursive configuration includes", err)
 		}
 	})
 	t.Run("relative include is under ~/.ssh, not beside -F file", func(t *testing.T) {
