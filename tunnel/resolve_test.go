@@ -406,3 +406,27 @@ func TestResolveSystemConfig(t *testing.T) {
 		t.Errorf("with -F, port %q, want 22: the system config is not read", res.Port)
 	}
 }
+
+// ConnectionAttempts retries a connection that fails at the network level.
+func TestResolveConnectionAttempts(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // now refused
+	host, port, _ := net.SplitHostPort(addr)
+	var verbose strings.Builder
+	res, err := resolveTest(t, "ConnectionAttempts 3\nPort "+port+"\n", host, tunnel.ResolveOptions{Verbose: &verbose, Verbosity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := res.Dial(ctx); err == nil {
+		t.Fatal("Dial to a closed port succeeded")
+	}
+	if got := strings.Count(verbose.String(), "connect to "+addr+" failed"); got != 3 {
+		t.Errorf("%d failed attempts logged, want 3 (ConnectionAttempts 3):\n%s", got, verbose.String())
+	}
+}
