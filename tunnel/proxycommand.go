@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -149,12 +150,15 @@ func (c *proxyConn) isClosed() bool {
 	}
 }
 
-// Close closes the pipes and kills the command if it has not exited within
-// a moment of its stdin closing, then reaps it.
+// Close closes its stdin and asks the command to end (SIGTERM where there
+// are signals), kills it if it has not exited within a moment, and reaps
+// it. A command should exec its last program (exec nc %h %p), as with ssh:
+// a child it forks is not signalled.
 func (c *proxyConn) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.closed)
 		c.stdin.Close()
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-c.exited:
 		case <-time.After(500 * time.Millisecond):

@@ -166,14 +166,14 @@ func TestResolveRefusesWhatSSHRefuses(t *testing.T) {
 		options      []string
 		want         string
 	}{
-		{"unknown keyword", "Host x\n  Frobnicate yes\n", nil, "config:2: Bad configuration option: frobnicate"},
+		{"unknown keyword", "Host x\n  Frobnicate yes\n", nil, "config:2: bad configuration option: frobnicate"},
 		{"missing value", "User\n", nil, "config:1: user: missing argument"},
-		{"port in hex", "Port 0x16\n", nil, `Badly formatted port number "0x16"`},
-		{"port zero", "Port 0\n", nil, `Badly formatted port number "0"`},
-		{"port too big", "Port 70000\n", nil, `Badly formatted port number "70000"`},
+		{"port in hex", "Port 0x16\n", nil, `badly formatted port number "0x16"`},
+		{"port zero", "Port 0\n", nil, `badly formatted port number "0"`},
+		{"port too big", "Port 70000\n", nil, `badly formatted port number "70000"`},
 		{"port extra words", "Port 22 23\n", nil, "port: garbage at end of line"},
-		{"port in an unmatched block", "Host nomatch\n  Port x\n", nil, `Badly formatted port number "x"`},
-		{"unknown -o keyword", "", []string{"Frobnicate=yes"}, "Bad configuration option: frobnicate"},
+		{"port in an unmatched block", "Host nomatch\n  Port x\n", nil, `badly formatted port number "x"`},
+		{"unknown -o keyword", "", []string{"Frobnicate=yes"}, "bad configuration option: frobnicate"},
 		{"-o Host", "", []string{"Host=x"}, "not allowed on the command line"},
 		{"bad strictness", "StrictHostKeyChecking maybe\n", nil, `unsupported option "maybe"`},
 		{"bad Match", "Match nosuch x\n", nil, "Match: unsupported attribute"},
@@ -404,5 +404,29 @@ func TestResolveSystemConfig(t *testing.T) {
 	}
 	if res := resolve(filepath.Join(home, ".ssh", "config")); res.Port != "22" {
 		t.Errorf("with -F, port %q, want 22: the system config is not read", res.Port)
+	}
+}
+
+// ConnectionAttempts retries a connection that fails at the network level.
+func TestResolveConnectionAttempts(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // now refused
+	host, port, _ := net.SplitHostPort(addr)
+	var verbose strings.Builder
+	res, err := resolveTest(t, "ConnectionAttempts 3\nPort "+port+"\n", host, tunnel.ResolveOptions{Verbose: &verbose, Verbosity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := res.Dial(ctx); err == nil {
+		t.Fatal("Dial to a closed port succeeded")
+	}
+	if got := strings.Count(verbose.String(), "connect to "+addr+" failed"); got != 3 {
+		t.Errorf("%d failed attempts logged, want 3 (ConnectionAttempts 3):\n%s", got, verbose.String())
 	}
 }

@@ -312,7 +312,7 @@ func (p *parser) directive(where, key string, args []string, conds []*condition,
 				return nil
 			}
 		}
-		return &ConfigError{Where: where, Msg: fmt.Sprintf("Bad configuration option: %s", key)}
+		return &ConfigError{Where: where, Msg: fmt.Sprintf("bad configuration option: %s", key)}
 	}
 	if len(args) == 0 || (len(args) == 1 && args[0] == "" && kw.single) {
 		return &ConfigError{Where: where, Msg: fmt.Sprintf("%s: missing argument", key)}
@@ -339,7 +339,7 @@ func appendCond(outer []*condition, c *condition) []*condition {
 
 func (p *parser) include(where string, args []string, conds []*condition, depth int) error {
 	if depth+1 > maxIncludeDepth {
-		return &ConfigError{Where: where, Msg: "Too many recursive configuration includes"}
+		return &ConfigError{Where: where, Msg: "too many recursive configuration includes"}
 	}
 	for _, arg := range args {
 		pat := arg

@@ -101,7 +101,7 @@ func parsePort(s string) (int, bool) {
 
 func checkPort(args []string) string {
 	if _, ok := parsePort(args[0]); !ok {
-		return "Badly formatted port number " + strconv.Quote(args[0])
+		return "badly formatted port number " + strconv.Quote(args[0])
 	}
 	return ""
 }

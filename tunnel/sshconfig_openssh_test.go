@@ -85,7 +85,7 @@ func TestSSHConfigMatchesSSHG(t *testing.T) {
 		{name: "ignore unknown", config: "IgnoreUnknown UseKeychain,Foo*\nUseKeychain yes\nFooBar 1\nUser u\n", dest: "h"},
 		{name: "port forms", config: "Host a\n  Port +022\n", dest: "a"},
 		{name: "quoted port", config: "Port \"2223\"\n", dest: "a"},
-		{name: "long line", config: "# " + strings.Repeat("x", 200000) + "\nHost a\n  User afterlong\n  IdentityFile /" + strings.Repeat("k", 5000) + "\n", dest: "a"},
+		{name: "long line", config: "# " + strings.Repeat("x", 1536<<10) + "\nHost a\n  User afterlong\n  IdentityFile /" + strings.Repeat("k", 5000) + "\n", dest: "a"},
 		{name: "include absolute", config: "Include @DIR@/inc.d/*\nHost *\n  User star\n", dest: "work",
 			extra: []file{{"inc.d/10", "Host work\n  User worker\n  Port 7\n"}, {"inc.d/20", "Host work\n  User never\n"}}},
 		{name: "include inside host block", config: "Host a\n  Include @DIR@/inc\nHost *\n  User star\n", dest: "b",

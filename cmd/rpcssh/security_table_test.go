@@ -111,7 +111,7 @@ var securityCases = []securityCase{
 		"refused as a changed key, as `ssh` says in the same test (REMOTE HOST IDENTIFICATION HAS CHANGED); known_hosts is not touched; names are lowercased for lookup, accept-new lines and HostKeyAlias",
 		[]string{"tunnel/resolve_sshd_test.go:TestHostNameCaseKnownHosts"}},
 	{"ssh", "an ssh_config that includes itself (three times a line), and includes fanning out",
-		"refused at once as ssh does (`Too many recursive configuration includes`, file:line); at most 256 included files in all; the fuzz target stays fast",
+		"refused at once as ssh does (`too many recursive configuration includes`, file:line); at most 256 included files in all; the fuzz target stays fast",
 		[]string{"tunnel/sshconfig_test.go:TestSSHConfigInclude", "tunnel/sshconfig_openssh_test.go:TestSSHConfigMatchesSSHG", "tunnel/sshconfig_test.go:FuzzSSHConfig"}},
 	{"ssh", "a ProxyCommand that exits early; `RPCSSH_*` secrets in the environment",
 		"an error naming the command and its exit status, its stderr passed through; the process is ended when the link closes; `RPCSSH_*` variables are not passed to it",

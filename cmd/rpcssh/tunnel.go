@@ -24,7 +24,7 @@ func (c *tunnelCmd) Help() string {
 loopback, through one SSH connection that is kept alive and redialled with
 backoff when it drops. Any XML-RPC client can then use the printed URL:
 
-  rpcssh tunnel --host ec2-ip --key ~/.ssh/id
+  rpcssh tunnel -i ~/.ssh/id ubuntu@ec2-ip      # or --host; a ~/.ssh/config alias works
   python3 -c 'import xmlrpc.client as x; print(x.ServerProxy("http://user:PASS@127.0.0.1:8000/RPC2").echo("hi"))'`
 }
 
