@@ -47,6 +47,11 @@ func report(e *env, err error) int {
 	if errors.As(err, &prog) {
 		return prog.ExitCode() // silent, as ssh: the program's stderr said it
 	}
+	var intr *interruptedError
+	if errors.As(err, &intr) {
+		e.errorLine("%s", intr) // what was interrupted does not matter
+		return intr.ExitCode()
+	}
 	first, rest := errorLines(err)
 	e.errorLine("%s", first)
 	for _, l := range rest {
