@@ -152,6 +152,12 @@ func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, use
 			return nil, nil, err
 		}
 		url, hc = link.url, link.http
+		if password == "" {
+			if password, err = storedPassword(e, link.setup.cfg); err != nil {
+				link.Close()
+				return nil, nil, err
+			}
+		}
 	}
 	client, err := newRPCClient(url, hc, username, password)
 	if err != nil {
