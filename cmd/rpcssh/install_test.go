@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
+)
+
+// TestInstallThenCall is the issue's promise end to end with the real
+// binary: a real sshd, a fresh non-root account with an empty home and
+// no Go; `rpcssh install` then `rpcssh call` prints HI with no password
+// in the laptop's environment; status, a no-op re-install, uninstall.
+func TestInstallThenCall(t *testing.T) {
+	acct := tunneltest.AddAccount(t)
+	sshd := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{Extra: acct.SSHDLines()})
+	if err := acct.Authorize(sshd.ClientKey); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	laptop := t.TempDir()
+	known := filepath.Join(laptop, "known_hosts")
+	if err := sshd.WriteKnownHosts(known, false); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(freeTCPPort(t))
+	dest := acct.Name + "@" + sshd.Addr()
+	ssh := []string{"--key", sshd.ClientKeyPath, "--known-hosts", known}
+	run := func(args ...string) (string, string, error) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		// The laptop: no RPCSSH_PASSWORD, no agent.
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + laptop, "XDG_CONFIG_HOME=" + filepath.Join(laptop, ".config")}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err
+	}
+	home := acct.Home
+	empty := homeTree(t, home)
+
+	plan, stderr, err := run(append(append([]string{"install", "--dry-run", "--port", port}, ssh...), dest)...)
+	if err != nil {
+		t.Fatalf("install --dry-run: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"probe:", "upload: copying", "cat > ", "sha256sum", "secret:", "/dev/urandom", "service: starting serve detached", "setsid", "check:"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("install --dry-run plan lacks %q:\n%s", want, plan)
+		}
+	}
+	if got := homeTree(t, home); !slices.Equal(got, empty) {
+		t.Errorf("home after --dry-run = %v, want untouched", got)
+	}
+
+	start := time.Now()
+	_, stderr, err = run(append(append([]string{"install", "--port", port}, ssh...), dest)...)
+	if err != nil {
+		t.Fatalf("install: %v\n%s", err, stderr)
+	}
+	t.Logf("first install (rpcssh install, process wall time): %s\n%s", time.Since(start), stderr)
+	for _, want := range []string{"rpcssh: upload: copying", "rpcssh: verify:", "rpcssh: warning: serve runs detached", "rpcssh: installed rpcssh"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("install stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	creds, err := os.ReadDir(filepath.Join(laptop, ".config/rpcssh/credentials"))
+	if err != nil || len(creds) != 1 {
+		t.Fatalf("stored credentials = %v, %v; want one file", creds, err)
+	}
+	if fi, _ := creds[0].Info(); fi.Mode().Perm() != 0o600 {
+		t.Errorf("credential file mode %v, want 0600", fi.Mode())
+	}
+
+	out, stderr, err := run(append(append([]string{"call", "--host", dest, "--port", port}, ssh...), "echo", "hi")...)
+	if err != nil || out != "HI\n" {
+		t.Fatalf("call echo hi after install = %q, %v\n%s; want HI", out, err, stderr)
+	}
+
+	out, stderr, err = run(append(append([]string{"status"}, ssh...), dest)...)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"client:  rpcssh", "runs:    detached (active", "server:  rpcssh", "methods: none", "jobs:    0 running"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+
+	start = time.Now()
+	_, stderr, err = run(append(append([]string{"install", "--port", port}, ssh...), dest)...)
+	if err != nil {
+		t.Fatalf("install again: %v\n%s", err, stderr)
+	}
+	t.Logf("no-op re-install (rpcssh install, process wall time): %s\n%s", time.Since(start), stderr)
+	for _, want := range []string{"already on the host: copying nothing", "nothing to restart", "nothing copied"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("re-install stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	_, stderr, err = run(append(append([]string{"install", "--uninstall"}, ssh...), dest)...)
+	if err != nil {
+		t.Fatalf("install --uninstall: %v\n%s", err, stderr)
+	}
+	if got := homeTree(t, home); !slices.Equal(got, empty) {
+		t.Errorf("home after uninstall = %v, want as before %v", got, empty)
+	}
+	if creds, _ := os.ReadDir(filepath.Join(laptop, ".config/rpcssh/credentials")); len(creds) != 0 {
+		t.Errorf("stored credentials after uninstall = %v, want none", creds)
+	}
+	_, _, err = run(append(append([]string{"call", "--host", dest, "--port", port}, ssh...), "echo", "hi")...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
+		t.Errorf("call after uninstall: %v, want exit %d", err, exitError)
+	}
+}
+
+// buildBinary builds rpcssh into a temp dir, as a user would before
+// installing it.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("skipping: no go command to build rpcssh with")
+	}
+	out := filepath.Join(t.TempDir(), "rpcssh")
+	cmd := exec.Command(goBin, "build", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// homeTree lists every path under dir with its type.
+func homeTree(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, rel+" "+d.Type().String())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
