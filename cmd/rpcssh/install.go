@@ -133,7 +133,11 @@ func (c *installCmd) Run(ctx context.Context, e *env) error {
 		copied = "nothing copied"
 	}
 	e.infof("installed rpcssh %s on %s (%s, serve pid %d, %s) in %s", res.Binary.Version, c.Dest, res.Mode, res.Server.PID, copied, time.Since(started).Round(time.Millisecond))
-	e.infof("password stored in %s; try: rpcssh call --host %s echo hi", creds.Path(key), c.Dest)
+	port := ""
+	if c.Port != install.DefaultPort {
+		port = fmt.Sprintf(" --port %d", c.Port)
+	}
+	e.infof("password stored in %s; try: rpcssh call --host %s%s echo hi", creds.Path(key), c.Dest, port)
 	return nil
 }
 

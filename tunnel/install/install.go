@@ -144,7 +144,7 @@ func (in *installer) install(ctx context.Context) error {
 		return err
 	}
 	in.res.Binary = bin
-	in.step(ctx, Step{Name: "binary", Detail: fmt.Sprintf("%s (%s, %s/%s, %.1f MB)", bin.Path, bin.Version, host.GOOS, host.GOARCH, float64(bin.Size)/1e6)})
+	in.step(ctx, Step{Name: "binary", Detail: fmt.Sprintf("%s: version %s for %s/%s, %.1f MB", bin.Path, bin.Version, host.GOOS, host.GOARCH, float64(bin.Size)/1e6)})
 
 	var methods []byte
 	if opts.Methods != "" {
@@ -165,7 +165,7 @@ func (in *installer) install(ctx context.Context) error {
 	if err := in.upload(ctx, l, bin); err != nil {
 		return err
 	}
-	out, err := in.step(ctx, Step{Name: "secret", Detail: "the server's password in " + l.PasswordFile() + " (0600, from the host's /dev/urandom)", Script: secretScript(l)})
+	out, err := in.step(ctx, Step{Name: "secret", Detail: "the server's password in " + l.PasswordFile() + " (0600; made from the host's /dev/urandom if absent)", Script: secretScript(l)})
 	if err != nil {
 		return err
 	}

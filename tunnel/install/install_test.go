@@ -182,10 +182,12 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 	})
 
+	var upgraded install.Result
 	t.Run("upgrade in place", func(t *testing.T) {
 		o := opts
 		o.Binary = binB
 		res, err := install.Install(ctx, c, o)
+		upgraded = res
 		if err != nil {
 			t.Fatalf("Install(B) error = %v", err)
 		}
@@ -201,7 +203,50 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 	})
 
-	t.Run("uninstall leaves nothing behind", func(t *testing.T) {
+	local := t.TempDir()
+	t.Run("a bad methods file is refused before anything changes", func(t *testing.T) {
+		bad := filepath.Join(local, "bad.toml")
+		if err := os.WriteFile(bad, []byte("[[method]]\nname = \"greet\"\nargv = [\"/bin/echo\"]\ncolour = \"blue\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o := opts
+		o.Binary, o.Methods = binB, bad
+		_, err := install.Install(ctx, c, o)
+		var se *install.StepError
+		if !errors.As(err, &se) || se.Step != "methods" || !strings.Contains(err.Error(), "bad.toml:4") {
+			t.Fatalf("Install(bad methods) error = %v, want a methods step error naming bad.toml:4", err)
+		}
+		info, err := install.QueryServer(ctx, c, port, first.Password)
+		if err != nil || info.PID != upgraded.Server.PID {
+			t.Errorf("after the refused methods file: pid %d, %v; want serve untouched (pid %d)", info.PID, err, upgraded.Server.PID)
+		}
+		if _, err := os.Stat(filepath.Join(home, ".config/rpcssh/methods.toml")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("methods.toml on the host: %v, want none", err)
+		}
+	})
+
+	t.Run("a methods file is installed and served", func(t *testing.T) {
+		good := filepath.Join(local, "good.toml")
+		if err := os.WriteFile(good, []byte("[[method]]\nname = \"greet\"\nargv = [\"/bin/echo\", \"hello {who}\"]\n\n[[method.param]]\nname = \"who\"\ntype = \"string\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o := opts
+		o.Binary, o.Methods = binB, good
+		res, err := install.Install(ctx, c, o)
+		if err != nil {
+			t.Fatalf("Install(methods) error = %v", err)
+		}
+		want := filepath.Join(home, ".config/rpcssh/methods.toml")
+		if res.Copied || !res.Restarted || res.Server.MethodsFile != want {
+			t.Errorf("Copied %v, Restarted %v, methods file %q; want no copy, a restart, %q", res.Copied, res.Restarted, res.Server.MethodsFile, want)
+		}
+		st, err := install.GetStatus(ctx, c, first.Password)
+		if err != nil || st.Err != nil || st.Server.MethodsFile != want || st.Jobs != 0 || !st.Running {
+			t.Errorf("GetStatus = %+v, %v; want running, %s, 0 jobs", st, err, want)
+		}
+	})
+
+	t.Run("uninstall leaves nothing behind but job state, purge removes that too", func(t *testing.T) {
 		st, err := install.GetStatus(ctx, c, first.Password)
 		if err != nil || !st.Running {
 			t.Fatalf("GetStatus = %+v, %v; want serve running", st, err)
@@ -210,11 +255,18 @@ func TestInstallRealSSHD(t *testing.T) {
 		if _, err := install.Uninstall(ctx, c, install.UninstallOptions{}); err != nil {
 			t.Fatalf("Uninstall error = %v", err)
 		}
-		if got := tree(t, home); !slices.Equal(got, empty) {
-			t.Errorf("home after uninstall = %v, want as before the install %v", got, empty)
-		}
 		if slices.Contains(r.acct.Pids(), pid) {
 			t.Errorf("serve (pid %d) still runs after uninstall", pid)
+		}
+		got := tree(t, home)
+		if !slices.Contains(got, ".local/state/rpcssh d---------") {
+			t.Errorf("home after uninstall = %v, want the job state kept", got)
+		}
+		if _, err := install.Uninstall(ctx, c, install.UninstallOptions{Purge: true}); err != nil {
+			t.Fatalf("Uninstall(Purge) error = %v", err)
+		}
+		if got := tree(t, home); !slices.Equal(got, empty) {
+			t.Errorf("home after uninstall --purge = %v, want as before the install %v", got, empty)
 		}
 	})
 }
