@@ -13,7 +13,7 @@ import (
 // by serve, call and tunnel's clients.
 type passwordFlags struct {
 	Username     string `default:"user" help:"XML-RPC Basic-auth user name."`
-	PasswordFile string `type:"path" placeholder:"FILE" help:"Read the XML-RPC password from FILE (first line; must not be readable by others). Default: the RPCSSH_PASSWORD environment variable."`
+	PasswordFile string `type:"path" placeholder:"FILE" help:"Read the XML-RPC password from FILE (first line; must not be readable by others). Default: the RPCSSH_PASSWORD environment variable, else (clients) the password rpcssh install stored for the host."`
 	Password     string `help:"The XML-RPC password on the command line (visible to other users in ps: prefer RPCSSH_PASSWORD or --password-file)."`
 }
 
