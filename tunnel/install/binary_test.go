@@ -142,3 +142,74 @@ func TestUnitText(t *testing.T) {
 		t.Errorf("UserUnit has User= or --methods:\n%s", user)
 	}
 }
+
+// TestStartScripts checks the commands each mode runs (what --dry-run
+// shows): the systemd paths cannot run on a machine without systemd.
+func TestStartScripts(t *testing.T) {
+	l := Layout{Home: "/home/ubuntu", User: "ubuntu"}
+	tests := []struct {
+		mode   Mode
+		linger bool
+		want   []string
+		not    []string
+	}{
+		{ModeUser, false, []string{
+			"cat > '/home/ubuntu/.config/systemd/user/rpcssh.service.tmp' <<'RPCSSH_UNIT_EOF'\n# Written by rpcssh install",
+			"systemctl --user daemon-reload\n", "systemctl --user enable rpcssh.service", "systemctl --user restart rpcssh.service\n",
+			"loginctl enable-linger 2>/dev/null || echo", "sudo loginctl enable-linger ubuntu",
+		}, []string{"sudo -n", "setsid"}},
+		{ModeUser, true, []string{"systemctl --user restart rpcssh.service\n"}, []string{"enable-linger"}},
+		{ModeSystem, false, []string{
+			"sudo -n tee '/etc/systemd/system/rpcssh-ubuntu.service' >/dev/null <<'RPCSSH_UNIT_EOF'\n# Written by rpcssh install",
+			"User=ubuntu\n", "sudo -n systemctl daemon-reload\n", "sudo -n systemctl enable rpcssh-ubuntu.service", "sudo -n systemctl restart rpcssh-ubuntu.service\n",
+		}, []string{"--user", "setsid"}},
+		{ModeDetached, false, []string{
+			"stop_detached\n", "setsid", "'/home/ubuntu/.local/bin/rpcssh' 'serve' '--port' '8000' '--password-file' '/home/ubuntu/.config/rpcssh/password' </dev/null >>\"$log\" 2>&1 &\n",
+			"echo $! > '/home/ubuntu/.local/lib/rpcssh/serve.pid'",
+		}, []string{"systemctl"}},
+	}
+	for _, tt := range tests {
+		s := startScript(l, tt.mode, 8000, false, tt.linger)
+		for _, w := range tt.want {
+			if !strings.Contains(s, w) {
+				t.Errorf("startScript(%s, linger %v) lacks %q:\n%s", tt.mode, tt.linger, w, s)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(s, n) {
+				t.Errorf("startScript(%s, linger %v) has %q:\n%s", tt.mode, tt.linger, n, s)
+			}
+		}
+	}
+}
+
+// TestScriptsParse has sh parse (-n) every script an install can run.
+func TestScriptsParse(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("skipping: no sh")
+	}
+	l := Layout{Home: "/home/o'brien", User: "obrien"}
+	scripts := map[string]string{
+		"probe":    probeScript,
+		"checksum": checksumScript(l.Binary("v1-abc")),
+		"verify":   verifyScript(l.VersionDir("v1-abc")+"/.tmp", l.Binary("v1-abc"), strings.Repeat("a", 64)),
+		"secret":   secretScript(l),
+		"link":     linkScript(l, "v1-abc"),
+		"record":   recordScript(l, Record{ID: "v1-abc", Version: "v1", Mode: ModeDetached, Port: 8000}),
+		"stopAll":  stopAllScript(l, true),
+		"remove":   removeScript(l, true),
+	}
+	for _, m := range []Mode{ModeUser, ModeSystem, ModeDetached} {
+		scripts["start "+string(m)] = startScript(l, m, 8000, true, false)
+		scripts["stop "+string(m)] = stopScript(l, m)
+		scripts["log "+string(m)] = logScript(l, m)
+	}
+	for name, s := range scripts {
+		cmd := exec.Command(sh, "-n")
+		cmd.Stdin = strings.NewReader(s)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("sh -n %s: %v: %s\n%s", name, err, out, s)
+		}
+	}
+}

@@ -59,10 +59,26 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 	})
 
+	t.Run("errors name the step and quote the host", func(t *testing.T) {
+		// A ~/.local the account may not write to, as root left it.
+		local := filepath.Join(home, ".local")
+		if err := os.Mkdir(local, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(local)
+		_, err := install.Install(ctx, c, opts)
+		var se *install.StepError
+		if !errors.As(err, &se) || se.Step != "upload" || !strings.Contains(se.Msg, "Permission denied") {
+			t.Fatalf("Install(read-only ~/.local) error = %v, want an upload step error quoting the host's Permission denied", err)
+		}
+	})
+
 	var first install.Result
 	t.Run("first install serves", func(t *testing.T) {
 		start := time.Now()
-		res, err := install.Install(ctx, c, opts)
+		o := opts
+		o.Progress = func(s install.Step) { t.Logf("%6s %s", time.Since(start).Round(time.Millisecond), s.Name) }
+		res, err := install.Install(ctx, c, o)
 		if err != nil {
 			t.Fatalf("Install error = %v", err)
 		}
