@@ -166,6 +166,8 @@ func installError(err error) error {
 		return nil
 	case errors.As(err, &need) && need.GOOS != "":
 		return withHint(err, "then: rpcssh install --binary rpcssh-%s-%s DEST", need.GOOS, need.GOARCH)
+	case strings.Contains(err.Error(), "address already in use"):
+		return withHint(err, "another program (an older serve, perhaps the README's old rpcssh.service?) holds that port on the host: stop it, or install with another --port")
 	case errors.Is(err, install.ErrChecksum):
 		return withHint(err, "the copy was damaged on the way; the version installed before is untouched: run the install again")
 	}

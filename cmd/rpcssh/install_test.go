@@ -109,6 +109,33 @@ func TestInstallThenCall(t *testing.T) {
 		}
 	}
 
+	// As after a reboot: the detached serve is gone. status says so, and
+	// install again starts it without copying anything.
+	pidText, err := os.ReadFile(filepath.Join(home, ".local/lib/rpcssh/serve.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	if p, err := os.FindProcess(pid); err != nil || pid == 0 || p.Kill() != nil {
+		t.Fatalf("kill serve (pid file %q): %v", pidText, err)
+	}
+	for i := 0; slices.Contains(acct.Pids(), pid) && i < 100; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, stderr, err = run(append(append([]string{"status"}, ssh...), dest)...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError || !strings.Contains(out, "inactive") || !strings.Contains(stderr, "serve is not running: 'rpcssh install") {
+		t.Errorf("status with serve killed: %v\n%s%s; want exit 1, inactive, and the hint to install again", err, out, stderr)
+	}
+	_, stderr, err = run(append(append([]string{"install", "--port", port}, ssh...), dest)...)
+	if err != nil || !strings.Contains(stderr, "copying nothing") || !strings.Contains(stderr, "service: starting serve detached") {
+		t.Fatalf("install after serve died: %v\n%s; want serve started again, nothing copied", err, stderr)
+	}
+	out, stderr, err = run(append(append([]string{"call", "--host", dest, "--port", port}, ssh...), "echo", "hi")...)
+	if err != nil || out != "HI\n" {
+		t.Fatalf("call after the restart = %q, %v\n%s; want HI", out, err, stderr)
+	}
+
 	_, stderr, err = run(append(append([]string{"install", "--uninstall"}, ssh...), dest)...)
 	if err != nil {
 		t.Fatalf("install --uninstall: %v\n%s", err, stderr)
@@ -120,7 +147,6 @@ func TestInstallThenCall(t *testing.T) {
 		t.Errorf("stored credentials after uninstall = %v, want none", creds)
 	}
 	_, _, err = run(append(append([]string{"call", "--host", dest, "--port", port}, ssh...), "echo", "hi")...)
-	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
 		t.Errorf("call after uninstall: %v, want exit %d", err, exitError)
 	}

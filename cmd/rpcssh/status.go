@@ -62,8 +62,11 @@ func (c *statusCmd) Run(ctx context.Context, e *env) error {
 	}
 	fmt.Fprintf(w, "runs:    %s\n", st.How)
 	if st.Err != nil {
-		fmt.Fprintf(w, "server:  not answering: %v\n", st.Err)
-		return nil
+		fmt.Fprintf(w, "server:  no answer\n")
+		if st.Host.Installed.ID != "" && !st.Running {
+			return withHint(st.Err, "serve is not running: 'rpcssh install %s' starts it again", c.Dest)
+		}
+		return st.Err
 	}
 	s := st.Server
 	fmt.Fprintf(w, "server:  rpcssh %s %s/%s %s, pid %d, up %s (since %s)\n", s.Version, s.OS, s.Arch, s.GoVersion, s.PID,

@@ -25,8 +25,9 @@ type Options struct {
 	Methods string
 	// Port is serve's TCP port on the host's loopback; 0 means 8000.
 	Port int
-	// Mode is how serve is kept running. ModeAuto: a systemd user unit
-	// when `systemctl --user` works on the host, else detached.
+	// Mode is how serve is kept running. ModeAuto: as the install before,
+	// if any; else a systemd user unit when `systemctl --user` works on
+	// the host, else detached.
 	// ModeSystem needs sudo without a password on the host.
 	Mode Mode
 	// StartTimeout bounds the wait for a started serve to answer; 0 means
@@ -236,6 +237,10 @@ func checkMethods(file string, l Layout) ([]byte, error) {
 func chooseMode(h Host, want Mode) (Mode, error) {
 	switch want {
 	case ModeAuto:
+		switch prev := h.Installed.Mode; {
+		case prev == ModeSystem && h.Sudo, prev == ModeUser && h.SystemdUser, prev == ModeDetached:
+			return prev, nil // as the install before
+		}
 		if h.SystemdUser {
 			return ModeUser, nil
 		}
