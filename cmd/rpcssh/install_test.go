@@ -37,11 +37,12 @@ func TestInstallThenCall(t *testing.T) {
 	port := strconv.Itoa(freeTCPPort(t))
 	dest := acct.Name + "@" + sshd.Addr()
 	ssh := []string{"--key", sshd.ClientKeyPath, "--known-hosts", known}
+	var extraEnv []string
 	run := func(args ...string) (string, string, error) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
 		// The laptop: no RPCSSH_PASSWORD, no agent.
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + laptop, "XDG_CONFIG_HOME=" + filepath.Join(laptop, ".config")}
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + laptop, "XDG_CONFIG_HOME=" + filepath.Join(laptop, ".config")}, extraEnv...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
@@ -85,6 +86,14 @@ func TestInstallThenCall(t *testing.T) {
 	out, stderr, err := run(append(append([]string{"call", "--host", dest, "--port", port}, ssh...), "echo", "hi")...)
 	if err != nil || out != "HI\n" {
 		t.Fatalf("call echo hi after install = %q, %v\n%s; want HI", out, err, stderr)
+	}
+
+	// The stored password comes last: RPCSSH_PASSWORD overrides it.
+	extraEnv = []string{"RPCSSH_PASSWORD=wrong"}
+	_, stderr, err = run(append(append([]string{"call", "--host", dest, "--port", port}, ssh...), "echo", "hi")...)
+	extraEnv = nil
+	if err == nil || !strings.Contains(stderr, "401") {
+		t.Errorf("call with RPCSSH_PASSWORD=wrong after install: %v\n%s; want 401: the environment wins over the stored password", err, stderr)
 	}
 
 	out, stderr, err = run(append(append([]string{"status"}, ssh...), dest)...)
