@@ -130,7 +130,7 @@ func startScript(l Layout, mode Mode, port int, methods, linger bool) string {
 		fmt.Fprintf(&b, "cat > %s <<'RPCSSH_UNIT_EOF'\n%sRPCSSH_UNIT_EOF\n", quote(l.UserUnit()+".tmp"), UserUnit(l, port, methods))
 		fmt.Fprintf(&b, "mv -f %s %s\n", quote(l.UserUnit()+".tmp"), quote(l.UserUnit()))
 		b.WriteString("systemctl --user daemon-reload\n")
-		fmt.Fprintf(&b, "systemctl --user enable %s 2>/dev/null\n", UserUnitName)
+		fmt.Fprintf(&b, "systemctl --user enable %s\n", UserUnitName)
 		fmt.Fprintf(&b, "systemctl --user restart %s\n", UserUnitName)
 		if !linger {
 			fmt.Fprintf(&b, "loginctl enable-linger 2>/dev/null || echo %s\n",
@@ -140,7 +140,7 @@ func startScript(l Layout, mode Mode, port int, methods, linger bool) string {
 		name := l.SystemUnitName()
 		fmt.Fprintf(&b, "sudo -n tee %s >/dev/null <<'RPCSSH_UNIT_EOF'\n%sRPCSSH_UNIT_EOF\n", quote(l.SystemUnit()), SystemUnit(l, port, methods))
 		b.WriteString("sudo -n systemctl daemon-reload\n")
-		fmt.Fprintf(&b, "sudo -n systemctl enable %s 2>/dev/null\n", name)
+		fmt.Fprintf(&b, "sudo -n systemctl enable %s\n", name)
 		fmt.Fprintf(&b, "sudo -n systemctl restart %s\n", name)
 	}
 	return b.String()
