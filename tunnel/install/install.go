@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"runtime"
 	"strings"
 	"time"
 
@@ -212,7 +213,10 @@ func chooseBinary(h Host, opts Options) (Binary, error) {
 	}
 	b, err := CheckBinary(opts.Self, h.GOOS, h.GOARCH)
 	if errors.Is(err, ErrWrongPlatform) {
-		have, _ := platformOf(opts.Self)
+		have, perr := platformOf(opts.Self)
+		if perr != nil {
+			have = runtime.GOOS + "/" + runtime.GOARCH // a PE (Windows) or other: Self is the running program
+		}
 		return Binary{}, &NeedBinaryError{GOOS: h.GOOS, GOARCH: h.GOARCH, OS: h.OS, Arch: h.Arch, Have: have}
 	}
 	if err != nil {
