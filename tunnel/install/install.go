@@ -92,13 +92,17 @@ type installer struct {
 	res  *Result
 }
 
-// step records s in the plan, reports it, and runs its script unless this
-// is a dry run.
-func (in *installer) step(ctx context.Context, s Step) (string, error) {
+// announce records s in the plan and reports it; the caller runs it.
+func (in *installer) announce(s Step) {
 	in.res.Plan = append(in.res.Plan, s)
 	if in.opts.Progress != nil {
 		in.opts.Progress(s)
 	}
+}
+
+// step announces s and runs its script unless this is a dry run.
+func (in *installer) step(ctx context.Context, s Step) (string, error) {
+	in.announce(s)
 	if in.opts.DryRun || s.Script == "" {
 		return "", nil
 	}
@@ -131,9 +135,7 @@ func Install(ctx context.Context, c Conn, opts Options) (Result, error) {
 
 func (in *installer) install(ctx context.Context) error {
 	opts := in.opts
-	if _, err := in.step(ctx, Step{Name: "probe", Detail: "reading the host: uname, HOME, systemd, sudo, the install there"}); err != nil {
-		return err
-	}
+	in.announce(Step{Name: "probe", Detail: "reading the host: uname, HOME, systemd, sudo, the install there"})
 	host, err := Probe(ctx, in.c)
 	if err != nil {
 		return err
@@ -146,14 +148,14 @@ func (in *installer) install(ctx context.Context) error {
 		return err
 	}
 	in.res.Binary = bin
-	in.step(ctx, Step{Name: "binary", Detail: fmt.Sprintf("%s: version %s for %s/%s, %.1f MB", bin.Path, bin.Version, host.GOOS, host.GOARCH, float64(bin.Size)/1e6)})
+	in.announce(Step{Name: "binary", Detail: fmt.Sprintf("%s: version %s for %s/%s, %.1f MB", bin.Path, bin.Version, host.GOOS, host.GOARCH, float64(bin.Size)/1e6)})
 
 	var methods []byte
 	if opts.Methods != "" {
 		if methods, err = checkMethods(opts.Methods, l); err != nil {
 			return err
 		}
-		in.step(ctx, Step{Name: "methods", Detail: fmt.Sprintf("%s is valid (%s on the host)", opts.Methods, l.MethodsFile())})
+		in.announce(Step{Name: "methods", Detail: fmt.Sprintf("%s is valid (%s on the host)", opts.Methods, l.MethodsFile())})
 	}
 	withMethods := opts.Methods != "" || host.Installed.Methods
 
@@ -187,7 +189,7 @@ func (in *installer) install(ctx context.Context) error {
 	if unchanged && !opts.DryRun {
 		if info, err := QueryServer(ctx, in.c, opts.Port, in.res.Password); err == nil && runsBinary(info, l, bin.ID, bin.Version) {
 			in.res.Server = info
-			in.step(ctx, Step{Name: "check", Detail: fmt.Sprintf("serve %s already answers on 127.0.0.1:%d (pid %d): nothing to restart", info.Version, opts.Port, info.PID)})
+			in.announce(Step{Name: "check", Detail: fmt.Sprintf("serve %s already answers on 127.0.0.1:%d (pid %d): nothing to restart", info.Version, opts.Port, info.PID)})
 			return nil
 		}
 	}
@@ -274,12 +276,12 @@ func (in *installer) upload(ctx context.Context, l Layout, bin Binary) error {
 		return err
 	}
 	if strings.TrimSpace(have) == bin.SHA256 {
-		in.step(ctx, Step{Name: "upload", Detail: fmt.Sprintf("%s is already on the host: copying nothing", bin.ID)})
+		in.announce(Step{Name: "upload", Detail: fmt.Sprintf("%s is already on the host: copying nothing", bin.ID)})
 		return nil
 	}
 	tmp := path.Join(l.VersionDir(bin.ID), fmt.Sprintf(".rpcssh.upload.%d", time.Now().UnixNano()))
 	cmd := "sh -c " + quote("umask 077 && mkdir -p "+quote(l.VersionDir(bin.ID))+" && cat > "+quote(tmp))
-	in.step(ctx, Step{Name: "upload", Detail: fmt.Sprintf("copying %.1f MB to %s/", float64(bin.Size)/1e6, l.VersionDir(bin.ID)), Script: cmd})
+	in.announce(Step{Name: "upload", Detail: fmt.Sprintf("copying %.1f MB to %s/", float64(bin.Size)/1e6, l.VersionDir(bin.ID)), Script: cmd})
 	if !in.opts.DryRun {
 		f, err := os.Open(bin.Path)
 		if err != nil {
@@ -303,11 +305,14 @@ func (in *installer) upload(ctx context.Context, l Layout, bin Binary) error {
 }
 
 // copyFile writes a small file on the host (0600) through a temporary
-// name.
+// name, keeping the file it replaces as dst.prev (none: no dst.prev) for
+// a rollback.
 func (in *installer) copyFile(ctx context.Context, step, dst string, data []byte) error {
-	tmp := dst + ".tmp"
-	cmd := "sh -c " + quote("umask 077 && mkdir -p "+quote(dirOf(dst))+" && cat > "+quote(tmp)+" && chmod 600 "+quote(tmp)+" && mv -f "+quote(tmp)+" "+quote(dst))
-	in.step(ctx, Step{Name: step, Detail: "copying to " + dst, Script: cmd})
+	tmp, prev := dst+".tmp", dst+".prev"
+	cmd := "sh -c " + quote("umask 077 && mkdir -p "+quote(dirOf(dst))+
+		" && { if [ -f "+quote(dst)+" ]; then cp -p "+quote(dst)+" "+quote(prev)+"; else rm -f "+quote(prev)+"; fi; }"+
+		" && cat > "+quote(tmp)+" && chmod 600 "+quote(tmp)+" && mv -f "+quote(tmp)+" "+quote(dst))
+	in.announce(Step{Name: step, Detail: "copying to " + dst, Script: cmd})
 	if in.opts.DryRun {
 		return nil
 	}
@@ -346,7 +351,7 @@ func (in *installer) start(ctx context.Context, l Layout, bin Binary, mode Mode,
 	}
 	if err == nil {
 		in.res.Restarted = !in.opts.DryRun
-		in.step(ctx, Step{Name: "check", Detail: fmt.Sprintf("waiting for serve %s to answer %s on 127.0.0.1:%d", bin.Version, VersionMethod, in.opts.Port)})
+		in.announce(Step{Name: "check", Detail: fmt.Sprintf("waiting for serve %s to answer %s on 127.0.0.1:%d", bin.Version, VersionMethod, in.opts.Port)})
 		if in.opts.DryRun {
 			return nil
 		}
@@ -405,25 +410,29 @@ func (in *installer) rollback(ctx context.Context, l Layout, bin Binary, mode Mo
 		msg += "; its log: " + tail
 	}
 	var undo strings.Builder
-	switch {
-	case old.ID != "" && old.ID != bin.ID:
+	if in.opts.Methods != "" {
+		// Put the methods file back as it was before this install.
+		m := quote(l.MethodsFile())
+		fmt.Fprintf(&undo, "if [ -f %s.prev ]; then mv -f %s.prev %s; else rm -f %s; fi\n", m, m, m, m)
+	}
+	if old.ID == "" {
+		undo.WriteString(stopScript(l, mode)) // nothing to go back to
+	} else {
 		if mode != old.Mode {
 			undo.WriteString(stopScript(l, mode))
 		}
-		undo.WriteString(linkScript(l, old.ID))
+		if old.ID != bin.ID {
+			undo.WriteString(linkScript(l, old.ID))
+			fmt.Fprintf(&undo, "rm -rf %s\n", quote(l.VersionDir(bin.ID)))
+		}
 		undo.WriteString(startScript(l, old.Mode, old.Port, old.Methods, true))
-		fmt.Fprintf(&undo, "rm -rf %s\n", quote(l.VersionDir(bin.ID)))
-		msg += fmt.Sprintf("; version %s was put back", old.ID)
-	case old.ID == "":
-		undo.WriteString(stopScript(l, mode))
+		msg += fmt.Sprintf("; the previous install (%s) was put back", old.ID)
 	}
-	if undo.Len() > 0 {
-		if _, err := runScript(ctx, in.c, "rollback", undo.String()); err != nil {
-			msg += fmt.Sprintf("; the rollback failed too: %v", err)
-		} else if old.ID != "" && old.ID != bin.ID {
-			if _, err := in.waitServer(ctx, l, old.Port, old.ID, old.Version); err != nil {
-				msg += fmt.Sprintf("; but it does not answer: %v", err)
-			}
+	if _, err := runScript(ctx, in.c, "rollback", undo.String()); err != nil {
+		msg += fmt.Sprintf("; the rollback failed too: %v", err)
+	} else if old.ID != "" {
+		if _, err := in.waitServer(ctx, l, old.Port, old.ID, old.Version); err != nil {
+			msg += fmt.Sprintf("; but it does not answer: %v", err)
 		}
 	}
 	return &StepError{Step: "start", Msg: msg, Err: cause}

@@ -174,6 +174,11 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 	})
 
+	local := t.TempDir()
+	goodMethods := filepath.Join(local, "good.toml")
+	if err := os.WriteFile(goodMethods, []byte("[[method]]\nname = \"greet\"\nargv = [\"/bin/echo\", \"hello {who}\"]\n\n[[method.param]]\nname = \"who\"\ntype = \"string\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Run("a failed start rolls back", func(t *testing.T) {
 		busy, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -181,7 +186,7 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 		defer busy.Close()
 		o := opts
-		o.Binary = binB
+		o.Binary, o.Methods = binB, goodMethods
 		o.Port = busy.Addr().(*net.TCPAddr).Port
 		o.StartTimeout = 5 * time.Second
 		_, err = install.Install(ctx, c, o)
@@ -195,6 +200,12 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 		if got := versionDirs(t, home); !slices.Equal(got, []string{first.Binary.ID}) {
 			t.Errorf("version directories = %v, want only %s", got, first.Binary.ID)
+		}
+		if info.MethodsFile != "" {
+			t.Errorf("after the rollback serve has methods file %q, want none as before", info.MethodsFile)
+		}
+		if _, err := os.Stat(filepath.Join(home, ".config/rpcssh/methods.toml")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("methods.toml after the rollback: %v, want none as before (install error: %v)", err, se)
 		}
 	})
 
@@ -219,7 +230,6 @@ func TestInstallRealSSHD(t *testing.T) {
 		}
 	})
 
-	local := t.TempDir()
 	t.Run("a bad methods file is refused before anything changes", func(t *testing.T) {
 		bad := filepath.Join(local, "bad.toml")
 		if err := os.WriteFile(bad, []byte("[[method]]\nname = \"greet\"\nargv = [\"/bin/echo\"]\ncolour = \"blue\"\n"), 0o600); err != nil {
@@ -242,12 +252,8 @@ func TestInstallRealSSHD(t *testing.T) {
 	})
 
 	t.Run("a methods file is installed and served", func(t *testing.T) {
-		good := filepath.Join(local, "good.toml")
-		if err := os.WriteFile(good, []byte("[[method]]\nname = \"greet\"\nargv = [\"/bin/echo\", \"hello {who}\"]\n\n[[method.param]]\nname = \"who\"\ntype = \"string\"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		o := opts
-		o.Binary, o.Methods = binB, good
+		o.Binary, o.Methods = binB, goodMethods
 		res, err := install.Install(ctx, c, o)
 		if err != nil {
 			t.Fatalf("Install(methods) error = %v", err)

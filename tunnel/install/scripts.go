@@ -61,6 +61,7 @@ func recordScript(l Layout, r Record) string {
 	b.WriteString("set -e\n")
 	fmt.Fprintf(&b, "cat > %s <<'RPCSSH_RECORD_EOF'\n%sRPCSSH_RECORD_EOF\n", quote(l.Record()+".tmp"), r.text())
 	fmt.Fprintf(&b, "mv -f %s %s\n", quote(l.Record()+".tmp"), quote(l.Record()))
+	fmt.Fprintf(&b, "rm -f %s\n", quote(l.MethodsFile()+".prev"))
 	fmt.Fprintf(&b, "for d in %s/*/; do\n  [ -f \"${d}rpcssh\" ] || continue\n  [ \"$d\" = %s ] || rm -rf \"$d\"\ndone\n",
 		quote(l.LibDir()), quote(l.VersionDir(r.ID)+"/"))
 	return b.String()

@@ -26,9 +26,7 @@ type UninstallOptions struct {
 func Uninstall(ctx context.Context, c Conn, opts UninstallOptions) (Result, error) {
 	res := &Result{}
 	in := &installer{c: c, opts: Options{DryRun: opts.DryRun, Progress: opts.Progress}, res: res}
-	if _, err := in.step(ctx, Step{Name: "probe", Detail: "reading the host: HOME, the install there"}); err != nil {
-		return *res, err
-	}
+	in.announce(Step{Name: "probe", Detail: "reading the host: HOME, the install there"})
 	host, err := Probe(ctx, c)
 	if err != nil {
 		return *res, err
@@ -68,7 +66,8 @@ func removeScript(l Layout, purge bool) string {
 	fmt.Fprintf(&b, "link=%s\n", quote(l.Link()))
 	fmt.Fprintf(&b, "case \"$(readlink \"$link\" 2>/dev/null)\" in %s/*) rm -f \"$link\";; esac\n", quote(l.LibDir()))
 	fmt.Fprintf(&b, "rm -f \"$link.tmp\"\nrm -rf %s\n", quote(l.LibDir()))
-	fmt.Fprintf(&b, "rm -f %s %s %s\n", quote(l.PasswordFile()), quote(l.MethodsFile()), quote(l.PasswordFile()+".tmp"))
+	fmt.Fprintf(&b, "rm -f %s %s %s %s %s\n", quote(l.PasswordFile()), quote(l.PasswordFile()+".tmp"),
+		quote(l.MethodsFile()), quote(l.MethodsFile()+".tmp"), quote(l.MethodsFile()+".prev"))
 	if purge {
 		fmt.Fprintf(&b, "rm -rf %s\n", quote(l.StateDir()))
 	}
