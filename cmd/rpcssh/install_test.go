@@ -145,6 +145,15 @@ func TestInstallThenCall(t *testing.T) {
 		t.Fatalf("call after the restart = %q, %v\n%s; want HI", out, err, stderr)
 	}
 
+	before := homeTree(t, home)
+	plan, stderr, err = run(append(append([]string{"install", "--uninstall", "--dry-run"}, ssh...), dest)...)
+	if err != nil || !strings.Contains(plan, "stop: stopping serve") || !strings.Contains(plan, "remove: removing") || !strings.Contains(plan, "keeping the job state") {
+		t.Errorf("install --uninstall --dry-run: %v\n%s%s; want the stop and remove steps", err, plan, stderr)
+	}
+	if got := homeTree(t, home); !slices.Equal(got, before) {
+		t.Errorf("home after --uninstall --dry-run changed: %v, want %v", got, before)
+	}
+
 	_, stderr, err = run(append(append([]string{"install", "--uninstall"}, ssh...), dest)...)
 	if err != nil {
 		t.Fatalf("install --uninstall: %v\n%s", err, stderr)
