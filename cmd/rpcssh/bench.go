@@ -100,7 +100,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 
 	url, hc := c.URL, (*http.Client)(nil)
 	if c.URL == "" {
-		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
+		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags, &password)
 		if err != nil {
 			return err
 		}

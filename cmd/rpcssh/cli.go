@@ -38,6 +38,8 @@ type CLI struct {
 	Bench   benchCmd   `cmd:"" help:"Measure calls/s and latency of one method over one SSH connection (or --url direct)."`
 	Jobs    jobsCmd    `cmd:"" help:"Follow, list, inspect or cancel the jobs of async methods (serve --methods)."`
 	Demo    demoCmd    `cmd:"" help:"Show the whole path on this machine: SSH server, serve, and a call through the tunnel."`
+	Install installCmd `cmd:"" help:"Put rpcssh serve on a host over SSH and keep it running (or --uninstall)."`
+	Status  statusCmd  `cmd:"" help:"Show the client's and the host's versions, how serve runs there, its uptime and jobs."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

@@ -72,8 +72,9 @@ func (l *sshLink) Close() error {
 }
 
 // dialSSH resolves the single --host and connects, bounded by
-// --connect-timeout.
-func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags) (*sshLink, error) {
+// --connect-timeout. An empty *password is filled, before connecting, with
+// the one `rpcssh install` stored for the destination, or is an error.
+func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags, password *string) (*sshLink, error) {
 	if _, _, err := r.remoteTarget(); err != nil {
 		return nil, err
 	}
@@ -81,15 +82,18 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags) (*sshLink, 
 	if err != nil {
 		return nil, err
 	}
-	return dialSSHHost(ctx, e, f, r, host)
-}
-
-// dialSSHHost resolves one destination from the flags and ssh_config and
-// connects, bounded by the connect timeout per hop.
-func dialSSHHost(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest string) (*sshLink, error) {
-	setup, err := f.resolveHost(ctx, e, dest)
+	setup, err := f.resolveHost(ctx, e, host)
 	if err != nil {
 		return nil, err
+	}
+	if *password == "" {
+		if *password, err = storedPassword(e, setup.Config); err == nil && *password == "" {
+			err = noPasswordError(true)
+		}
+		if err != nil {
+			closeQuietly(setup)
+			return nil, err
+		}
 	}
 	link, err := dialResolved(ctx, setup, r)
 	if err != nil {
@@ -162,7 +166,7 @@ func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, use
 		return nil, nil, usageErrorf("give --host (through SSH) or --url (direct), not both")
 	case url == "":
 		var err error
-		link, err = dialSSH(ctx, e, f, r)
+		link, err = dialSSH(ctx, e, f, r, &password)
 		if err != nil {
 			return nil, nil, err
 		}

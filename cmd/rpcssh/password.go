@@ -14,7 +14,7 @@ import (
 // by serve, call and tunnel's clients.
 type passwordFlags struct {
 	Username     string `default:"user" help:"XML-RPC Basic-auth user name."`
-	PasswordFile string `type:"path" placeholder:"FILE" help:"Read the XML-RPC password from FILE (first line; must not be readable by others). Default: the RPCSSH_PASSWORD environment variable."`
+	PasswordFile string `type:"path" placeholder:"FILE" help:"Read the XML-RPC password from FILE (first line; must not be readable by others). Default: the RPCSSH_PASSWORD environment variable, else (clients) the password rpcssh install stored for the host."`
 	Password     string `help:"The XML-RPC password on the command line (visible to other users in ps: prefer RPCSSH_PASSWORD or --password-file)."`
 }
 
@@ -68,7 +68,10 @@ var errNoPassword = errors.New("no password for the XML-RPC server")
 // clientCredentials returns the Basic-auth user and password a client
 // sends: --username with the password from --password-file, --password or
 // RPCSSH_PASSWORD; failing those, the user and password in --url
-// (http://user:pw@host/...); else errNoPassword, with a hint.
+// (http://user:pw@host/...); else, for --url, errNoPassword with a hint.
+// Through SSH it may return no password: the one `rpcssh install` stored
+// for the destination is looked up once the destination is resolved
+// (dialSSH), before any connection.
 func (p passwordFlags) clientCredentials(e *env, rawURL string) (user, pass string, err error) {
 	pass, err = p.password(e)
 	if err != nil || pass != "" {
@@ -79,5 +82,17 @@ func (p passwordFlags) clientCredentials(e *env, rawURL string) (user, pass stri
 			return u.User.Username(), pw, nil
 		}
 	}
-	return "", "", withHint(errNoPassword, "set RPCSSH_PASSWORD in the environment, or give --password-file FILE (the password 'rpcssh serve' was started with)")
+	if rawURL == "" {
+		return p.Username, "", nil
+	}
+	return "", "", noPasswordError(false)
+}
+
+// noPasswordError is errNoPassword with the hint for the case: through SSH
+// a password stored by `rpcssh install` would also have done.
+func noPasswordError(ssh bool) error {
+	if ssh {
+		return withHint(errNoPassword, "set RPCSSH_PASSWORD in the environment, give --password-file FILE (the password 'rpcssh serve' was started with), or run 'rpcssh install DEST', which stores it")
+	}
+	return withHint(errNoPassword, "set RPCSSH_PASSWORD in the environment, or give --password-file FILE (the password 'rpcssh serve' was started with)")
 }

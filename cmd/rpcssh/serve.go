@@ -98,6 +98,9 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err := registerBuiltins(srv); err != nil {
 		return err
 	}
+	if err := registerVersionMethod(srv, c.Methods); err != nil {
+		return err
+	}
 	if c.Methods != "" {
 		host, err := c.programs(e, srv, logger)
 		if err != nil {
