@@ -55,6 +55,8 @@ calls in flight and still prints the summary.
 
 A program method of 'rpcssh serve --methods' prints its stdout and stderr
 raw in text mode (--output json: the whole {exit_code, stdout, stderr, ...}).
+With one host and --output json, a fault or an error also prints one JSON
+object on stdout, shaped like a fan-out line (below).
 
 Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage, 130
 interrupted by Ctrl-C (143 SIGTERM); a program method that exited non-zero:

@@ -74,6 +74,7 @@ func TestBenchAgainstFrontierDaemon(t *testing.T) {
 	if r.Calls != 200 || r.Errors != 0 {
 		t.Errorf("bench: %d calls, %d errors (first: %s); want 200 calls, 0 errors", r.Calls, r.Errors, r.FirstError)
 	}
+	t.Logf("Frontier::Daemon, -c 10: %.0f calls/s, p50 %.2f ms, p99 %.2f ms", r.CallsPerSec, r.LatencyMS.P50, r.LatencyMS.P99)
 	e, out, errb = testEnv(map[string]string{"RPCSSH_PASSWORD": "unused"})
 	if got := run(context.Background(), []string{"call", "--url", url, "echo", "hi"}, e); got != exitOK || out.String() != "HI\n" {
 		t.Errorf("call = %d, stdout %q; want 0, HI; stderr %s", got, out, errb)
