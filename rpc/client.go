@@ -196,6 +196,7 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	h.Set("Content-Type", "text/xml")
 	h.Set("Accept-Encoding", "gzip")
 	h.Set("User-Agent", "rpcssh")
+	addCallHeader(ctx, h)
 	if c.auth {
 		req.SetBasicAuth(c.user, c.pass)
 	}

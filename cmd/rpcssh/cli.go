@@ -33,6 +33,8 @@ type CLI struct {
 	Jobs    jobsCmd    `cmd:"" help:"Follow, list, inspect or cancel the jobs of async methods (serve --methods)."`
 	Demo    demoCmd    `cmd:"" help:"Show the whole path on this machine: SSH server, serve, and a call through the tunnel."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	JobRunner jobRunnerCmd `cmd:"" name:"__job-runner" hidden:"" help:"Supervise one job (started by serve)."`
 }
 
 func version() string {

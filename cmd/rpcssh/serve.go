@@ -26,6 +26,8 @@ type serveCmd struct {
 	Methods     string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
 	StateDir    string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
 	passwordFlags
+
+	CancelJobsOnExit bool `help:"When serve stops, cancel queued jobs and stop running ones (default: they go on, and the next serve adopts them)."`
 }
 
 func (c *serveCmd) Help() string {
@@ -117,7 +119,11 @@ func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
 			return nil, err
 		}
 	}
-	host, err := program.New(f, program.Config{StateDir: dir, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))})
+	runner, err := runnerCommand()
+	if err != nil {
+		return nil, err
+	}
+	host, err := program.New(f, program.Config{StateDir: dir, Logger: slog.New(slog.NewTextHandler(e.stderr, nil)), RunnerCommand: runner, CancelJobsOnClose: c.CancelJobsOnExit})
 	if err != nil {
 		return nil, err
 	}
