@@ -296,4 +296,3 @@ func TestKilledServeJobIsAdopted(t *testing.T) {
 		t.Errorf("meta.json = %s, %v; want exited 0 on disk", data, err)
 	}
 }
-
