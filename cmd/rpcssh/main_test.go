@@ -51,6 +51,7 @@ func TestScript(t *testing.T) {
 			"waitport": cmdWaitPort,
 			"freeport": cmdFreePort,
 			"sshd":     cmdSSHD,
+			"buildbin": cmdBuildRPCSSH,
 		},
 	})
 }
