@@ -52,6 +52,7 @@ func TestScript(t *testing.T) {
 			"freeport": cmdFreePort,
 			"sshd":     cmdSSHD,
 			"buildbin": cmdBuildRPCSSH,
+			"dropresp": cmdDropResponse,
 		},
 	})
 }

@@ -60,6 +60,9 @@ type job struct {
 	cancelReason string   // set by jobs.cancel before the runner is known
 }
 
+// id is the job's id: its directory's name.
+func (j *job) id() string { return filepath.Base(j.dir) }
+
 func (j *job) snapshot() jobMeta {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -186,7 +189,7 @@ func (s *jobStore) start(m *Method, argv []string, key string) (string, error) {
 		if first, ok := s.keys[key]; ok {
 			s.mu.Unlock()
 			if first.method != m.Name {
-				return drop(faultf(codeInvalidParams, "%s: idempotency key %s was used for a %s job (%s)", m.Name, quoteShort(key), first.method, first.meta.ID))
+				return drop(faultf(codeInvalidParams, "%s: idempotency key %s was used for a %s job (%s)", m.Name, quoteShort(key), first.method, first.id()))
 			}
 			return drop(nil) // the first job's id, below
 		}
@@ -240,7 +243,7 @@ func (s *jobStore) startKeyed(m *Method, argv []string, key string) (string, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if first, ok := s.keys[key]; ok {
-		return first.meta.ID, nil
+		return first.id(), nil
 	}
 	return "", faultf(codeApplication, "%s: the job of idempotency key %s is gone", m.Name, quoteShort(key))
 }

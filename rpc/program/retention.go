@@ -3,7 +3,6 @@ package program
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,7 +81,7 @@ func (s *jobStore) finishedOldestFirst() []*job {
 		if c := a.end.Compare(b.end); c != 0 {
 			return c
 		}
-		return compareStrings(a.j.meta.ID, b.j.meta.ID)
+		return compareStrings(a.j.id(), b.j.id())
 	})
 	out := make([]*job, len(fin))
 	for i, e := range fin {
@@ -93,14 +92,14 @@ func (s *jobStore) finishedOldestFirst() []*job {
 
 // remove deletes a finished job and its directory. s.mu is held.
 func (s *jobStore) remove(j *job) {
-	delete(s.jobs, filepath.Base(j.dir))
+	delete(s.jobs, j.id())
 	if j.key != "" && s.keys[j.key] == j {
 		delete(s.keys, j.key)
 	}
 	if err := os.RemoveAll(j.dir); err != nil {
 		s.log.Warn("job removal", "dir", j.dir, "err", err)
 	}
-	s.log.Info("job removed", "id", filepath.Base(j.dir))
+	s.log.Info("job removed", "id", j.id())
 }
 
 // expire removes the jobs that ended longer than the retention ago.

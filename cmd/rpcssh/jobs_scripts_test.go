@@ -1,10 +1,13 @@
 package main
 
 import (
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -50,3 +53,47 @@ type buildError struct {
 }
 
 func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + e.out }
+
+// cmdDropResponse starts a TCP proxy to 127.0.0.1:PORT that passes the
+// first connection's request on and closes it as the answer starts to
+// come back: an answer lost with the link. Later connections pass as
+// they are. It sets $VAR to the proxy's port.
+func cmdDropResponse(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: dropresp VAR PORT")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	target := net.JoinHostPort("127.0.0.1", args[1])
+	var wg sync.WaitGroup
+	ts.Defer(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		first := true
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			drop := first
+			first = false
+			wg.Go(func() { proxyConn(c, target, drop) })
+		}
+	})
+	ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+}
+
+func proxyConn(c net.Conn, target string, drop bool) {
+	defer c.Close()
+	s, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	go func() { _, _ = io.Copy(s, c) }()
+	if drop {
+		var b [1]byte
+		_, _ = s.Read(b[:]) // the answer is coming: the link drops
+		return
+	}
+	_, _ = io.Copy(c, s)
+}
