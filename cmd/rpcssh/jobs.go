@@ -24,11 +24,13 @@ type jobsCmd struct {
 func (c *jobsCmd) Help() string {
 	return `An async method (async = true in the methods file of 'rpcssh serve --methods')
 returns a job id at once; the job keeps running on the server when the call,
-the SSH link or the laptop goes away.
+the SSH link or the laptop goes away, and when serve restarts (start serve
+with --cancel-jobs-on-exit to stop its jobs with it).
 
 Examples:
   id=$(rpcssh call --host lab sim.run '{"steps":100000}')
   rpcssh jobs follow --host lab "$id"     # output until it ends; survives reconnects
+  rpcssh jobs wait --host lab "$id"       # exits with the job's exit code
   rpcssh jobs list --host lab
   rpcssh jobs status --host lab "$id"
   rpcssh jobs cancel --host lab "$id"

@@ -71,8 +71,8 @@ const readyFD = 3
 //	}
 func RunRunner(ctx context.Context, dir string) error {
 	ready := os.NewFile(readyFD, "ready")
-	if ready == nil {
-		return errors.New("program: job runner: no ready pipe (descriptor 3): it is started by serve, not by hand")
+	if fi, err := ready.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return errors.New("program: job runner: no ready pipe on descriptor 3: runners are started by serve, not by hand")
 	}
 	defer ready.Close()
 	return supervise(ctx, dir, os.Stdin, ready)
