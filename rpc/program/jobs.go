@@ -634,7 +634,7 @@ func (s *jobStore) output(id string, offset, max int64) (map[string]any, error) 
 	before := j.snapshot()
 	done := ended(before.State)
 	f, err := openJobFile(filepath.Join(j.dir, outputFile), os.O_RDONLY, 0)
-	if errors.Is(err, fs.ErrNotExist) && (before.State == StateQueued || before.State == StateFailed || before.State == StateCancelled) {
+	if errors.Is(err, fs.ErrNotExist) && (before.State == StateQueued || before.State == StateFailed || before.State == StateCancelled || before.State == StateLost) {
 		if offset != 0 {
 			return nil, faultf(codeInvalidParams, "jobs.output: offset %d is outside the output (0 to 0 bytes)", offset)
 		}

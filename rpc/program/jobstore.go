@@ -197,6 +197,13 @@ func settle(dir string, m *jobMeta) (bool, error) {
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		if m.State == StateQueued {
+			if _, err := os.Lstat(filepath.Join(dir, outputFile)); err == nil {
+				// Its runner had begun (it creates the output first) when serve
+				// stopped: starting it again could run the program twice.
+				m.State, m.OutputBytes = StateLost, outputSize(dir)
+				m.Error = "serve stopped while the job's runner was starting it; it may have started, unwatched"
+				return true, nil
+			}
 			return false, nil
 		}
 	default:

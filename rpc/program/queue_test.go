@@ -3,6 +3,8 @@ package program_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +143,30 @@ func mustLoad(t *testing.T, dir string) *program.File {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// A queued job whose runner had begun (its output exists) when serve
+// stopped is not started a second time.
+func TestQueuedJobWithStartedRunnerIsNotStartedAgain(t *testing.T) {
+	needTools(t)
+	state := t.TempDir()
+	f, err := program.Load(writeMethods(t, queueMethods))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := startHostFile(t, f, state)
+	s1.mustCall(t, "step", 1)
+	queued := s1.mustCall(t, "step", 2).(string)
+	s1.host.Close()
+	if err := os.WriteFile(filepath.Join(state, "jobs", queued, "output"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2 := startHostFile(t, f, state)
+	st := result(t, s2.mustCall(t, "jobs.status", queued))
+	if st["state"] != program.StateLost {
+		t.Errorf("status = %v, want lost (never started twice)", st)
+	}
+	if r := result(t, s2.mustCall(t, "jobs.output", queued, 0)); r["done"] != true {
+		t.Errorf("output = %v, want done", r)
+	}
 }
