@@ -9,8 +9,11 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
 var builtRPCSSH struct {
@@ -96,4 +99,19 @@ func proxyConn(c net.Conn, target string, drop bool) {
 		return
 	}
 	_, _ = io.Copy(c, s)
+}
+
+// testRunnerCommand is RunnerCommand for a Host inside this test binary:
+// a link named rpcssh to it, so testscript.Main runs main().
+func testRunnerCommand(t *testing.T) []string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "rpcssh")
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatal(err)
+	}
+	return []string{link, program.RunnerArg}
 }
