@@ -118,9 +118,9 @@ var securityCases = []securityCase{
 	{"jobs", "a symlink (to a secret file or a FIFO), or a file of another user, planted as a job's `output` or `meta.json`",
 		"job files are opened with `O_NOFOLLOW` and must be regular files owned by serve's user: `jobs.output` is a fault saying why, a job whose record is a symlink is skipped",
 		[]string{"rpc/program/jobfile_unix_test.go:TestJobFilesRefuseSymlinks", "rpc/program/jobfile_unix_test.go:TestPlantedMetaSymlinkIsSkipped"}},
-	{"jobs", "a job that starts a `setsid` grandchild, then is cancelled, times out, or exits",
-		"the job's runner is a child subreaper (Linux) and kills every process left below it: the grandchild is gone in all three cases",
-		[]string{"rpc/program/descendants_linux_test.go:TestSetsidGrandchildIsKilled"}},
+	{"jobs", "a job that starts a `setsid` grandchild, then is cancelled, times out, or exits; a sync method that does so and times out",
+		"the job's runner is a child subreaper (Linux) and kills every process left below it: the grandchild is gone in all three cases; a sync method's timeout signals every process below the program too (the README's security section says what stays out of reach)",
+		[]string{"rpc/program/descendants_linux_test.go:TestSetsidGrandchildIsKilled", "rpc/program/descendants_linux_test.go:TestSyncTimeoutKillsSetsidGrandchild"}},
 }
 
 const (

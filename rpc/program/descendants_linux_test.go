@@ -89,3 +89,25 @@ func TestSetsidGrandchildIsKilled(t *testing.T) {
 		})
 	}
 }
+
+// A sync method's program runs under serve, not a runner: on its timeout
+// a setsid grandchild it still waits for is found below it and killed.
+func TestSyncTimeoutKillsSetsidGrandchild(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	s := startHost(t, `
+[[method]]
+name = "daemon"
+argv = ["sh", "-c", "setsid sh -c 'echo $$ > \"$0\"; exec sleep 300' \"$0\" & wait", "`+pidfile+`"]
+env = ["PATH"]
+timeout = "1s"
+kill_grace = "200ms"
+`, "")
+	if _, err := s.call(t, "daemon"); err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("error = %v, want a timeout fault", err)
+	}
+	pid := grandchild(t, pidfile)
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	if !gone(pid) {
+		t.Errorf("the setsid grandchild (pid %d) outlived the sync method's timeout", pid)
+	}
+}

@@ -143,3 +143,18 @@ func descendants(pid int) []int {
 	}
 	return out
 }
+
+// terminateTree sends SIGTERM to the program's process group and to every
+// process below the program, including those that left its group.
+func terminateTree(pid int) { signalTree(pid, syscall.SIGTERM) }
+
+// killTree sends SIGKILL as terminateTree sends SIGTERM.
+func killTree(pid int) { signalTree(pid, syscall.SIGKILL) }
+
+func signalTree(pid int, sig syscall.Signal) {
+	below := descendants(pid)
+	_ = syscall.Kill(-pid, sig)
+	for _, d := range below {
+		_ = syscall.Kill(d, sig)
+	}
+}

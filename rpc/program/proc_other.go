@@ -47,3 +47,7 @@ func identify(pid int) (runnerID, error) {
 func (r runnerID) alive() bool { return r.PID > 0 }
 
 func killDescendants() {}
+
+func terminateTree(pid int) { terminate(pid) }
+
+func killTree(pid int) { killGroup(pid) }

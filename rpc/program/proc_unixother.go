@@ -26,3 +26,7 @@ func (r runnerID) alive() bool {
 }
 
 func killDescendants() {}
+
+func terminateTree(pid int) { terminate(pid) }
+
+func killTree(pid int) { killGroup(pid) }

@@ -197,8 +197,10 @@ func startPath(m *Method, path string, argv, env []string, stdout, stderr io.Wri
 const drainBound = 2 * time.Second
 
 // wait waits for the program to end. A timeout (0: none) or the end of
-// ctx sends SIGTERM to its process group and SIGKILL grace later. When
-// the program has ended, whatever it left in its group is killed.
+// ctx sends SIGTERM to its process group, and on Linux to every process
+// below it (setsid ones too, while their chain of parents lives), and
+// SIGKILL grace later. When the program has ended, whatever it left in
+// its group is killed.
 func (p *process) wait(ctx context.Context, timeout, grace time.Duration) outcome {
 	waited := make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(waited) }()
@@ -218,14 +220,14 @@ loop:
 			break loop
 		case <-deadline:
 			o.timedOut, deadline, done = true, nil, nil
-			terminate(p.pid)
+			terminateTree(p.pid)
 			kill = time.After(grace)
 		case <-done:
 			o.stopped, deadline, done = context.Cause(ctx), nil, nil
-			terminate(p.pid)
+			terminateTree(p.pid)
 			kill = time.After(grace)
 		case <-kill:
-			killGroup(p.pid)
+			killTree(p.pid)
 			kill = nil
 		}
 	}
