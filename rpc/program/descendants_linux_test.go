@@ -111,3 +111,23 @@ kill_grace = "200ms"
 		t.Errorf("the setsid grandchild (pid %d) outlived the sync method's timeout", pid)
 	}
 }
+
+// A job's program is a child of its runner, whose environment is empty:
+// nothing of serve's (a password, say) is in /proc/$PPID/environ.
+func TestRunnerEnvironmentIsEmpty(t *testing.T) {
+	t.Setenv("RPCSSH_TEST_SECRET", "hunter2")
+	s := startHost(t, `
+[[method]]
+name = "parent_env"
+async = true
+argv = ["sh", "-c", "tr '\\0' '\\n' < /proc/$PPID/environ; echo end"]
+env = ["PATH"]
+`, "")
+	id := s.mustCall(t, "parent_env").(string)
+	if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != program.StateExited {
+		t.Fatalf("status = %v", st)
+	}
+	if got := follow(t, s, id, 0); got != "end\n" {
+		t.Errorf("the runner's environment = %q, want empty", got)
+	}
+}
