@@ -291,6 +291,7 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, args 
 	h.Set("Content-Type", "text/xml")
 	h.Set("Accept-Encoding", "gzip")
 	h.Set("User-Agent", "rpcssh")
+	addCallHeader(ctx, h)
 	if c.auth {
 		req.SetBasicAuth(c.user, c.pass)
 	}

@@ -203,7 +203,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 	out := s.getBuffer()
 	defer s.putBuffer(out)
 	resp := &spillBuffer{buf: out, max: maxPooledBuffer}
-	info := s.reg.dispatch(r.Context(), d, resp)
+	info := s.reg.dispatch(withRequestHeader(r.Context(), r.Header), d, resp)
 	if pooled != nil {
 		s.putBuffer(pooled)
 	}

@@ -23,6 +23,9 @@ type callCmd struct {
 	HostsFile string `name:"hosts-file" placeholder:"FILE|-" help:"Call every SSH destination listed in FILE (- for standard input): one a line, # comments; adds to --host."`
 	Parallel  int    `default:"32" help:"With many hosts: how many to call at once."`
 
+	Wait           bool   `help:"For an async method: follow the job's output to its end and exit with its exit code; reconnects when the link drops, and --timeout bounds each call instead of the whole."`
+	IdempotencyKey string `placeholder:"KEY" help:"For an async method: a start with a KEY the server already holds returns that job's id instead of starting another (--wait sets a random one)."`
+
 	Method string   `arg:"" help:"The remote method, e.g. echo or system.listMethods."`
 	Args   []string `arg:"" optional:"" help:"Its arguments; see below. Put -- before arguments that start with a dash."`
 }
@@ -137,6 +140,9 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
+	}
+	if c.Wait || c.IdempotencyKey != "" {
+		return c.runJob(ctx, e, fleet, params, user, password)
 	}
 	if fleet {
 		return c.runFleet(ctx, e, hosts, params, user, password)

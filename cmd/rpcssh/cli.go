@@ -41,6 +41,8 @@ type CLI struct {
 	Install installCmd `cmd:"" help:"Put rpcssh serve on a host over SSH and keep it running (or --uninstall)."`
 	Status  statusCmd  `cmd:"" help:"Show the client's and the host's versions, how serve runs there, its uptime and jobs."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	JobRunner jobRunnerCmd `cmd:"" name:"__job-runner" hidden:"" help:"Supervise one job (started by serve)."`
 }
 
 func version() string {

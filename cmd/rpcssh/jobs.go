@@ -18,16 +18,19 @@ type jobsCmd struct {
 	Status jobsStatusCmd `cmd:"" help:"Show a job's status."`
 	Follow jobsFollowCmd `cmd:"" help:"Print a job's output as it comes until the job ends; reconnects when the link drops."`
 	Cancel jobsCancelCmd `cmd:"" help:"Stop a running job (SIGTERM to its process group, then SIGKILL)."`
+	Wait   jobsWaitCmd   `cmd:"" help:"Wait for a job to end and exit with its exit code; reconnects when the link drops."`
 }
 
 func (c *jobsCmd) Help() string {
 	return `An async method (async = true in the methods file of 'rpcssh serve --methods')
 returns a job id at once; the job keeps running on the server when the call,
-the SSH link or the laptop goes away.
+the SSH link or the laptop goes away, and when serve restarts (start serve
+with --cancel-jobs-on-exit to stop its jobs with it).
 
 Examples:
   id=$(rpcssh call --host lab sim.run '{"steps":100000}')
   rpcssh jobs follow --host lab "$id"     # output until it ends; survives reconnects
+  rpcssh jobs wait --host lab "$id"       # exits with the job's exit code
   rpcssh jobs list --host lab
   rpcssh jobs status --host lab "$id"
   rpcssh jobs cancel --host lab "$id"
@@ -128,7 +131,7 @@ type jobsListCmd struct {
 }
 
 func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
-	v, err := c.call(ctx, e, "jobs.list", nil)
+	v, err := c.listAll(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -156,7 +159,7 @@ func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
 		if st["truncated"] == true {
 			out += " (cut)"
 		}
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\t%s\t%s\n", st["id"], st["method"], st["state"], exit, started, dur, out)
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\t%s\t%s\n", st["id"], st["method"], stateText(st), exit, started, dur, out)
 	}
 	return tw.Flush()
 }
@@ -370,7 +373,7 @@ func jobEnded(e *env, id string, st map[string]any) error {
 	if reason, ok := st["error"].(string); ok {
 		msg += ": " + reason
 	}
-	return errors.New(msg)
+	return &jobEndedError{msg: msg, code: int(code), hasCode: hasCode}
 }
 
 // permanentDialError: redialing cannot help when the host key is wrong.

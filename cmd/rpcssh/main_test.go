@@ -51,6 +51,8 @@ func TestScript(t *testing.T) {
 			"waitport": cmdWaitPort,
 			"freeport": cmdFreePort,
 			"sshd":     cmdSSHD,
+			"buildbin": cmdBuildRPCSSH,
+			"dropresp": cmdDropResponse,
 		},
 	})
 }

@@ -145,6 +145,16 @@ var securityCases = []securityCase{
 	{"serve", "a descriptor opened before serve starts (a shell's `3<secret`) and read by a method program as fd 3",
 		"closed in the program: serve marks every inherited descriptor above 2 close-on-exec at start (Linux `close_range(3, ~0, CLOSE_RANGE_CLOEXEC)`, a loop over `/dev/fd` elsewhere)",
 		[]string{"cmd/rpcssh/serve_guard_test.go:TestServeInheritedDescriptorsNotPassedToPrograms"}},
+	// Jobs (issue 13, items 4, 7 and 9).
+	{"jobs", "many jobs with large output; a store full of running jobs; output quota used up",
+		"finished jobs past `retention` (7 days) or beyond `max_jobs` (1,000) or `max_output` (16 GiB, counting each running or queued job's `output_cap`) are removed, oldest finished first; when that is not enough the start is a fault naming the bound, never a full disk; `jobs.list` is paged (100, at most 1,000 a page)",
+		[]string{"rpc/program/retention_test.go:TestMaxJobsRemovesOldestFinished", "rpc/program/retention_test.go:TestOutputQuotaRefusesAStart", "rpc/program/retention_test.go:TestRetentionRemovesOldFinishedJobs", "rpc/program/retention_test.go:TestJobsListIsPaged"}},
+	{"jobs", "a symlink (to a secret file or a FIFO), or a file of another user, planted as a job's `output` or `meta.json`",
+		"job files are opened with `O_NOFOLLOW` and must be regular files owned by serve's user: `jobs.output` is a fault saying why, a job whose record is a symlink is skipped",
+		[]string{"rpc/program/jobfile_unix_test.go:TestJobFilesRefuseSymlinks", "rpc/program/jobfile_unix_test.go:TestPlantedMetaSymlinkIsSkipped"}},
+	{"jobs", "a job that starts a `setsid` grandchild, then is cancelled, times out, or exits; a sync method that does so and times out",
+		"the job's runner is a child subreaper (Linux) and kills every process left below it: the grandchild is gone in all three cases; a sync method's timeout signals every process below the program too (the README's security section says what stays out of reach)",
+		[]string{"rpc/program/descendants_linux_test.go:TestSetsidGrandchildIsKilled", "rpc/program/descendants_linux_test.go:TestSyncTimeoutKillsSetsidGrandchild"}},
 }
 
 const (

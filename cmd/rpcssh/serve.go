@@ -33,6 +33,8 @@ type serveCmd struct {
 	LogLevel     string `name:"log-level" enum:"debug,info,warn,error" default:"info" placeholder:"LEVEL" help:"Log calls at debug, faults at info, refused requests (bad password, too large) at warn; one logfmt line each, on stderr (default: ${default}; see 'serve's log' in the README)."`
 	StateDir     string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
 	passwordFlags
+
+	CancelJobsOnExit bool `help:"When serve stops, cancel queued jobs and stop running ones (default: they go on, and the next serve adopts them)."`
 }
 
 func (c *serveCmd) Help() string {
@@ -154,7 +156,11 @@ func (c *serveCmd) programs(e *env, srv *rpc.Server, logger *slog.Logger) (*prog
 	if err := program.CheckPath(dir); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	host, err := program.New(f, program.Config{StateDir: dir, Logger: logger})
+	runner, err := runnerCommand()
+	if err != nil {
+		return nil, err
+	}
+	host, err := program.New(f, program.Config{StateDir: dir, Logger: logger, RunnerCommand: runner, CancelJobsOnClose: c.CancelJobsOnExit})
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ const (
 type File struct {
 	Path    string // as given to Load; "" from Parse
 	Methods []Method
+	Jobs    JobLimits // the [jobs] table, defaults filled in
 }
 
 // Method is one declared method.
@@ -42,7 +43,8 @@ type Method struct {
 	Timeout       time.Duration     // 0: none
 	KillGrace     time.Duration     // SIGTERM to SIGKILL
 	OutputCap     int64             // bytes: per stream (sync) or of the output file (async)
-	MaxConcurrent int               // running at once; sync calls beyond it wait, async ones fault
+	MaxConcurrent int               // running at once; sync calls beyond it wait, async ones queue
+	MaxQueued     int               // async: jobs waiting beyond MaxConcurrent; more fault (busy)
 	Async         bool
 	Line          int // of its [[method]] header
 
@@ -127,6 +129,7 @@ func Parse(name, baseDir string, data []byte) (*File, error) {
 
 type fileDecl struct {
 	Method []methodDecl `toml:"method"`
+	Jobs   *jobsDecl    `toml:"jobs"`
 }
 
 type methodDecl struct {
@@ -140,6 +143,7 @@ type methodDecl struct {
 	KillGrace     *string           `toml:"kill_grace"`
 	OutputCap     any               `toml:"output_cap"`
 	MaxConcurrent *int64            `toml:"max_concurrent"`
+	MaxQueued     *int64            `toml:"max_queued"`
 	Async         bool              `toml:"async"`
 	Param         []paramDecl       `toml:"param"`
 }
@@ -194,6 +198,11 @@ func parse(name, baseDir string, data []byte) (*File, error) {
 		}
 		seen[m.Name] = m.Line
 		f.Methods = append(f.Methods, m)
+	}
+	var lerr *ConfigError
+	if f.Jobs, lerr = buildJobLimits(decl.Jobs, loc); lerr != nil {
+		lerr.File = name
+		return nil, lerr
 	}
 	return f, nil
 }
@@ -319,6 +328,13 @@ func buildMethod(d methodDecl, baseDir string, loc *locator, i int) (Method, *Co
 			return fail(at("max_concurrent"), "max_concurrent %d: want 1 or more", *d.MaxConcurrent)
 		}
 		m.MaxConcurrent = int(*d.MaxConcurrent)
+	}
+	m.MaxQueued = DefaultMaxQueued
+	if d.MaxQueued != nil {
+		if *d.MaxQueued < 0 || *d.MaxQueued > 1<<20 || !d.Async {
+			return fail(at("max_queued"), "max_queued %d: want 0 or more, on an async method", *d.MaxQueued)
+		}
+		m.MaxQueued = int(*d.MaxQueued)
 	}
 	return m, nil
 }
