@@ -33,6 +33,9 @@ type CLI struct {
 	Jobs    jobsCmd    `cmd:"" help:"Follow, list, inspect or cancel the jobs of async methods (serve --methods)."`
 	Demo    demoCmd    `cmd:"" help:"Show the whole path on this machine: SSH server, serve, and a call through the tunnel."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+	Control controlCmd `cmd:"" help:"List or stop the background masters that share SSH connections."`
+
+	shareFlags
 }
 
 func version() string {
@@ -70,6 +73,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		}
 		return exitUsage
 	}
+	e.share = cli.shareFlags
 	if err := kctx.Run(); err != nil {
 		return report(e, err)
 	}

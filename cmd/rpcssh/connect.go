@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -40,6 +41,7 @@ type sshLink struct {
 	http   *http.Client
 	url    string
 	lost   chan error // receives Wait's cause once the link has ended
+	shared io.Closer  // channels go through a master instead of client (control.go)
 }
 
 // explain adds why the SSH link died to an error from a call through it,
@@ -64,7 +66,13 @@ func (l *sshLink) explain(err error) error {
 
 func (l *sshLink) Close() error {
 	l.http.CloseIdleConnections()
-	err := l.client.Close()
+	var err error
+	if l.client != nil {
+		err = l.client.Close()
+	}
+	if l.shared != nil {
+		l.shared.Close()
+	}
 	if l.setup != nil {
 		closeQuietly(l.setup)
 	}
@@ -90,6 +98,10 @@ func dialSSHHost(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest st
 	setup, err := f.resolveHost(e, dest)
 	if err != nil {
 		return nil, err
+	}
+	if link := sharedLink(ctx, e, f, r, dest, setup.cfg); link != nil {
+		link.setup = setup
+		return link, nil
 	}
 	link, err := dialConfig(ctx, setup.cfg, f.ConnectTimeout, r)
 	if err != nil {
