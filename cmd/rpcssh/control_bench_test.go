@@ -31,9 +31,11 @@ import (
 //	    0); through a master that an untimed first call started
 //	loopback/ssh-S-true
 //	    'ssh -S sock host true' through an OpenSSH master (ssh -M)
-//	wan/{cold,warm,ssh-W}
+//	loopback/ssh-W, wan/ssh-W
+//	    'ssh -W' to the server's port, stdin at EOF: OpenSSH's cold path
+//	wan/{cold,warm}
 //	    one call with 25 ms each way (tunneltest.LatencyProxy) between the
-//	    client and sshd; ssh -W to the server's port through the proxy
+//	    client and sshd; round trips are (wan - loopback) / 50 ms
 //	wan/loop20/{cold,warm}
 //	    20 calls in a row, one op
 func BenchmarkControl(b *testing.B) {
@@ -45,7 +47,8 @@ func BenchmarkControl(b *testing.B) {
 	b.Run("loopback/ssh-S-true", cb.sshSTrue)
 	b.Run("wan/cold", func(b *testing.B) { cb.call(b, "wan/cold", false, true, 1) })
 	b.Run("wan/warm", func(b *testing.B) { cb.call(b, "wan/warm", true, true, 1) })
-	b.Run("wan/ssh-W", cb.wanSSHW)
+	b.Run("loopback/ssh-W", func(b *testing.B) { cb.sshW(b, "loopback/ssh-W", false) })
+	b.Run("wan/ssh-W", func(b *testing.B) { cb.sshW(b, "wan/ssh-W", true) })
 	b.Run("wan/loop20/cold", func(b *testing.B) { cb.call(b, "wan/loop20/cold", false, true, 20) })
 	b.Run("wan/loop20/warm", func(b *testing.B) { cb.call(b, "wan/loop20/warm", true, true, 20) })
 	b.Run("summary", func(b *testing.B) {
@@ -223,16 +226,19 @@ func (cb *controlBench) sshSTrue(b *testing.B) {
 	})
 }
 
-// wanSSHW is 'ssh -W' to the server's port through the proxy with stdin
-// at EOF: TCP, key exchange, host key check, authentication and one
+// sshW is 'ssh -W' to the server's port (through the proxy when wan) with
+// stdin at EOF: TCP, key exchange, host key check, authentication and one
 // channel, the SSH work of a cold call.
-func (cb *controlBench) wanSSHW(b *testing.B) {
+func (cb *controlBench) sshW(b *testing.B, name string, wan bool) {
 	d := cb.p.realSSHD(b)
-	px := cb.wanProxy(b)
-	kh := cb.wanKnownHosts(b)
 	target := cb.p.serveAddr(b)
-	args := append(d.sshArgs(), "-o", "UserKnownHostsFile="+kh, "-p", strconv.Itoa(px.Port()), "-W", target, px.Host())
-	cb.timeOps(b, "wan/ssh-W", func() error {
+	args := append(d.sshArgs(), "-W", target, d.Host())
+	if wan {
+		px := cb.wanProxy(b)
+		kh := cb.wanKnownHosts(b)
+		args = append(d.sshArgs(), "-o", "UserKnownHostsFile="+kh, "-p", strconv.Itoa(px.Port()), "-W", target, px.Host())
+	}
+	cb.timeOps(b, name, func() error {
 		if out, err := exec.Command("ssh", args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("ssh -W: %v: %s", err, out)
 		}
@@ -265,8 +271,9 @@ func (cb *controlBench) summary() string {
 	line("  loopback one-shot call: url %.1f ms, cold %.1f ms, warm %.1f ms; warm/url %s (target ≤ 1.3×), warm/cold %s",
 		ms(t["loopback/url"]), ms(t["loopback/cold"]), ms(t["loopback/warm"]), ratio("loopback/warm", "loopback/url"), ratio("loopback/warm", "loopback/cold"))
 	line("  warm call vs ssh -S sock host true (%.1f ms): %s (target ≤ 0.1×)", ms(t["loopback/ssh-S-true"]), ratio("loopback/warm", "loopback/ssh-S-true"))
-	line("  WAN one call: cold %.1f ms (%s RTTs over loopback), warm %.1f ms (%s RTTs; target ≤ 70 ms), ssh -W %.1f ms",
-		ms(t["wan/cold"]), trips("wan/cold", "loopback/cold"), ms(t["wan/warm"]), trips("wan/warm", "loopback/warm"), ms(t["wan/ssh-W"]))
+	line("  WAN one call: cold %.1f ms (%s RTTs more than on loopback), warm %.1f ms (%s RTTs; target ≤ 70 ms), ssh -W %.1f ms (%s RTTs)",
+		ms(t["wan/cold"]), trips("wan/cold", "loopback/cold"), ms(t["wan/warm"]), trips("wan/warm", "loopback/warm"),
+		ms(t["wan/ssh-W"]), trips("wan/ssh-W", "loopback/ssh-W"))
 	line("  WAN 20 calls: cold %.0f ms, warm %.0f ms; warm/cold %s (target ≤ 0.35×)",
 		ms(t["wan/loop20/cold"]), ms(t["wan/loop20/warm"]), ratio("wan/loop20/warm", "wan/loop20/cold"))
 	return s.String()
