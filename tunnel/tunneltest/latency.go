@@ -13,13 +13,21 @@ import (
 // loopback port and forwards each to a target, delivering every chunk of
 // bytes a fixed delay after it was read, in each direction. Order and
 // bytes are kept; an end of input is passed on (as a half close) after the
-// same delay. A round trip through it costs 2 × Delay.
+// same delay. A round trip through it costs 2 × Delay, and so does a new
+// connection before its first bytes flow (TCP's handshake): the proxy
+// connects to the target only one round trip after accepting.
+//
+// Flights counts the round trips the clients started: each time a client
+// sends after having received (or first sends on a connection), one more.
+// With the handshakes (Accepted), it counts the round trips of a protocol
+// exchange without timing it.
 type LatencyProxy struct {
 	Delay  time.Duration
 	ln     net.Listener
 	target string
 
 	accepted atomic.Int64
+	flights  atomic.Int64
 	up, down atomic.Int64 // bytes forwarded
 
 	mu     sync.Mutex
@@ -64,6 +72,10 @@ func (p *LatencyProxy) Port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
 // Accepted is the number of connections accepted so far.
 func (p *LatencyProxy) Accepted() int64 { return p.accepted.Load() }
+
+// Flights is the number of times a client sent after having received
+// (counting each connection's first send), summed over connections.
+func (p *LatencyProxy) Flights() int64 { return p.flights.Load() }
 
 // Bytes returns the bytes forwarded so far toward the target (up) and
 // back (down).
@@ -116,6 +128,7 @@ func (p *LatencyProxy) accept() {
 		go func() {
 			defer p.wg.Done()
 			defer p.untrack(c)
+			time.Sleep(2 * p.Delay) // SYN, SYN-ACK
 			t, err := net.DialTimeout("tcp", p.target, 10*time.Second)
 			if err != nil {
 				return
@@ -125,12 +138,36 @@ func (p *LatencyProxy) accept() {
 			}
 			defer p.untrack(t)
 			var wg sync.WaitGroup
+			var turn flightState
 			wg.Add(2)
-			go func() { defer wg.Done(); p.pipe(t, c, &p.up) }()
-			go func() { defer wg.Done(); p.pipe(c, t, &p.down) }()
+			go func() { defer wg.Done(); p.pipe(t, c, &p.up, func() { turn.sent(&p.flights) }) }()
+			go func() { defer wg.Done(); p.pipe(c, t, &p.down, turn.received) }()
 			wg.Wait()
 		}()
 	}
+}
+
+// flightState is one connection's direction of travel: a send after a
+// receive (or the first send) starts a flight.
+type flightState struct {
+	mu      sync.Mutex
+	started bool
+	sending bool
+}
+
+func (f *flightState) sent(count *atomic.Int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.started || !f.sending {
+		count.Add(1)
+	}
+	f.started, f.sending = true, true
+}
+
+func (f *flightState) received() {
+	f.mu.Lock()
+	f.sending = false
+	f.mu.Unlock()
 }
 
 // chunk is bytes read at one moment, due at another.
@@ -140,8 +177,9 @@ type chunk struct {
 	err  error // io.EOF for an end of input
 }
 
-// pipe copies src to dst, each chunk Delay after it was read.
-func (p *LatencyProxy) pipe(dst, src net.Conn, count *atomic.Int64) {
+// pipe copies src to dst, each chunk Delay after it was read; onRead is
+// called as each chunk is read.
+func (p *LatencyProxy) pipe(dst, src net.Conn, count *atomic.Int64, onRead func()) {
 	q := make(chan chunk, 1024)
 	go func() {
 		defer close(q)
@@ -150,6 +188,7 @@ func (p *LatencyProxy) pipe(dst, src net.Conn, count *atomic.Int64) {
 			n, err := src.Read(buf)
 			now := time.Now()
 			if n > 0 {
+				onRead()
 				q <- chunk{data: buf[:n], due: now.Add(p.Delay)}
 			}
 			if err != nil {

@@ -43,7 +43,8 @@ func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 
-	// One round trip costs at least two delays.
+	// A connection's first round trip costs at least two delays, plus
+	// two for the handshake.
 	start := time.Now()
 	if _, err := c.Write([]byte("x")); err != nil {
 		t.Fatal(err)
@@ -51,6 +52,12 @@ func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
 		t.Fatal(err)
 	}
+	if rtt := time.Since(start); rtt < 4*delay {
+		t.Errorf("first round trip took %v, want at least %v", rtt, 4*delay)
+	}
+	start = time.Now()
+	c.Write([]byte("y"))
+	io.ReadFull(c, make([]byte, 1))
 	if rtt := time.Since(start); rtt < 2*delay {
 		t.Errorf("round trip took %v, want at least %v", rtt, 2*delay)
 	}
@@ -71,11 +78,17 @@ func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got %d bytes back, want the %d sent, in order", len(got), len(want))
 	}
-	if up, down := p.Bytes(); up != int64(len(want))+1 || down != up {
-		t.Errorf("Bytes() = %d up, %d down, want %d each", up, down, len(want)+1)
+	if up, down := p.Bytes(); up != int64(len(want))+2 || down != up {
+		t.Errorf("Bytes() = %d up, %d down, want %d each", up, down, len(want)+2)
 	}
 	if p.Accepted() != 1 {
 		t.Errorf("Accepted() = %d, want 1", p.Accepted())
+	}
+	// Each one-byte exchange was a flight, and the stream that followed
+	// at least one more (another each time an echo came back between two
+	// of its writes).
+	if f := p.Flights(); f < 3 {
+		t.Errorf("Flights() = %d, want at least 3", f)
 	}
 }
 
