@@ -22,35 +22,30 @@ import (
 //
 //	go test -run '^$' -bench Control -benchtime 5x ./cmd/rpcssh/
 //
-// Every sub-benchmark runs the rpcssh binary (go build) as a one-shot
-// 'call echo hi' through a real sshd to the in-process server, the way a
-// shell loop does:
+// The rpcssh binary (go build) makes one-shot 'call echo hi's through a
+// real sshd to the in-process server, as a shell loop does. Each op of a
+// sub-benchmark runs every variant once, in turn, so that they share the
+// machine's load:
 //
-//	loopback/{url,cold,warm}
-//	    --url direct; a fresh SSH connection each call (--control-persist
-//	    0); through a master that an untimed first call started
-//	loopback/ssh-S-true
+//	loopback: url, cold, warm, ssh-W
+//	    --url direct; a fresh SSH connection (--control-persist 0);
+//	    through a master that an untimed first call started; and
+//	    'ssh -W' to the server's port, stdin at EOF (OpenSSH's cold path)
+//	ssh-S-true
 //	    'ssh -S sock host true' through an OpenSSH master (ssh -M)
-//	loopback/ssh-W, wan/ssh-W
-//	    'ssh -W' to the server's port, stdin at EOF: OpenSSH's cold path
-//	wan/{cold,warm}
-//	    one call with 25 ms each way (tunneltest.LatencyProxy) between the
-//	    client and sshd; round trips are (wan - loopback) / 50 ms
-//	wan/loop20/{cold,warm}
-//	    20 calls in a row, one op
+//	wan: cold, warm, ssh-W
+//	    the same with 25 ms each way (tunneltest.LatencyProxy) between
+//	    the client and sshd, and the round trips each started
+//	    (LatencyProxy flights plus TCP handshakes)
+//	wan-loop20: cold, warm
+//	    20 calls in a row
 func BenchmarkControl(b *testing.B) {
 	p := &perfPeers{parent: b, results: map[string]perfResult{}}
-	cb := &controlBench{p: p, times: map[string]time.Duration{}}
-	b.Run("loopback/url", cb.loopURL)
-	b.Run("loopback/cold", func(b *testing.B) { cb.call(b, "loopback/cold", false, false, 1) })
-	b.Run("loopback/warm", func(b *testing.B) { cb.call(b, "loopback/warm", true, false, 1) })
-	b.Run("loopback/ssh-S-true", cb.sshSTrue)
-	b.Run("wan/cold", func(b *testing.B) { cb.call(b, "wan/cold", false, true, 1) })
-	b.Run("wan/warm", func(b *testing.B) { cb.call(b, "wan/warm", true, true, 1) })
-	b.Run("loopback/ssh-W", func(b *testing.B) { cb.sshW(b, "loopback/ssh-W", false) })
-	b.Run("wan/ssh-W", func(b *testing.B) { cb.sshW(b, "wan/ssh-W", true) })
-	b.Run("wan/loop20/cold", func(b *testing.B) { cb.call(b, "wan/loop20/cold", false, true, 20) })
-	b.Run("wan/loop20/warm", func(b *testing.B) { cb.call(b, "wan/loop20/warm", true, true, 20) })
+	cb := &controlBench{p: p, times: map[string]time.Duration{}, trips: map[string]float64{}}
+	b.Run("loopback", cb.loopback)
+	b.Run("ssh-S-true", cb.sshSTrue)
+	b.Run("wan", cb.wan)
+	b.Run("wan-loop20", cb.wanLoop)
 	b.Run("summary", func(b *testing.B) {
 		if b.N == 1 {
 			fmt.Print(cb.summary())
@@ -65,7 +60,8 @@ type controlBench struct {
 	p *perfPeers
 
 	mu    sync.Mutex
-	times map[string]time.Duration // per op, from each sub-benchmark's last run
+	times map[string]time.Duration // mean per variant, from the last run
+	trips map[string]float64       // round trips started per variant (wan)
 
 	proxy    lazy[*tunneltest.LatencyProxy]
 	wanKH    lazy[string] // known_hosts naming the proxy's port
@@ -73,26 +69,47 @@ type controlBench struct {
 	osshSock lazy[string]
 }
 
-func (cb *controlBench) record(name string, d time.Duration) {
-	cb.mu.Lock()
-	cb.times[name] = d
-	cb.mu.Unlock()
+// variant is one way of doing the op being compared.
+type variant struct {
+	name string
+	op   func() error
 }
 
-// timeOps runs op b.N times, reports ms/op and records it under name.
-func (cb *controlBench) timeOps(b *testing.B, name string, op func() error) {
+// interleave runs every variant once per b.N, in turn, and records each
+// one's mean time under prefix/name (and, with px, the round trips it
+// started through the proxy).
+func (cb *controlBench) interleave(b *testing.B, prefix string, px *tunneltest.LatencyProxy, vs []variant) {
+	total := make([]time.Duration, len(vs))
+	trips := make([]int64, len(vs))
 	b.ResetTimer()
-	start := time.Now()
 	for range b.N {
-		if err := op(); err != nil {
-			b.Fatal(err)
+		for i, v := range vs {
+			var before int64
+			if px != nil {
+				before = px.Flights() + px.Accepted()
+			}
+			start := time.Now()
+			if err := v.op(); err != nil {
+				b.Fatal(err)
+			}
+			total[i] += time.Since(start)
+			if px != nil {
+				trips[i] += px.Flights() + px.Accepted() - before
+			}
 		}
 	}
-	per := time.Since(start) / time.Duration(b.N)
 	b.StopTimer()
-	b.ReportMetric(ms(per), "ms/op")
 	b.ReportMetric(0, "ns/op")
-	cb.record(name, per)
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	for i, v := range vs {
+		per := total[i] / time.Duration(b.N)
+		b.ReportMetric(ms(per), v.name+"-ms")
+		cb.times[prefix+"/"+v.name] = per
+		if px != nil {
+			cb.trips[prefix+"/"+v.name] = float64(trips[i]) / float64(b.N)
+		}
+	}
 }
 
 func (cb *controlBench) wanProxy(b *testing.B) *tunneltest.LatencyProxy {
@@ -164,9 +181,9 @@ func runHI(bin string, args, env []string) error {
 	return nil
 }
 
-// call times n one-shot calls per op, warm (a master started by an
-// untimed call first) or cold, on loopback or over the WAN proxy.
-func (cb *controlBench) call(b *testing.B, name string, warm, wan bool, n int) {
+// callOp is n one-shot calls, warm (through a master, started here by an
+// untimed call) or cold, on loopback or over the WAN proxy.
+func (cb *controlBench) callOp(b *testing.B, warm, wan bool, n int) func() error {
 	bin := cb.p.rpcsshBin(b)
 	args := cb.callArgs(b, wan)
 	persist := "0"
@@ -179,21 +196,76 @@ func (cb *controlBench) call(b *testing.B, name string, warm, wan bool, n int) {
 			b.Fatal(err)
 		}
 	}
-	cb.timeOps(b, name, func() error {
+	return func() error {
 		for range n {
 			if err := runHI(bin, args, env); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
 }
 
-func (cb *controlBench) loopURL(b *testing.B) {
+func (cb *controlBench) urlOp(b *testing.B) func() error {
 	bin := cb.p.rpcsshBin(b)
 	args := []string{"call", "--url", "http://" + cb.p.serveAddr(b) + "/RPC2", "echo", "hi"}
 	env := cb.env(b, "0")
-	cb.timeOps(b, "loopback/url", func() error { return runHI(bin, args, env) })
+	return func() error { return runHI(bin, args, env) }
+}
+
+// sshWOp is 'ssh -W' to the server's port (through the proxy when wan)
+// with stdin at EOF: TCP, key exchange, host key check, authentication
+// and one channel, the SSH work of a cold call.
+func (cb *controlBench) sshWOp(b *testing.B, wan bool) func() error {
+	d := cb.p.realSSHD(b)
+	target := cb.p.serveAddr(b)
+	args := append(d.sshArgs(), "-W", target, d.Host())
+	if wan {
+		px := cb.wanProxy(b)
+		kh := cb.wanKnownHosts(b)
+		// ssh keeps the first value of an option: replace, not append.
+		args = nil
+		for _, a := range d.sshArgs() {
+			switch {
+			case strings.HasPrefix(a, "UserKnownHostsFile="):
+				a = "UserKnownHostsFile=" + kh
+			case a == strconv.Itoa(d.Port()):
+				a = strconv.Itoa(px.Port())
+			}
+			args = append(args, a)
+		}
+		args = append(args, "-W", target, px.Host())
+	}
+	return func() error {
+		if out, err := exec.Command("ssh", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("ssh -W: %v: %s", err, out)
+		}
+		return nil
+	}
+}
+
+func (cb *controlBench) loopback(b *testing.B) {
+	cb.interleave(b, "loopback", nil, []variant{
+		{"url", cb.urlOp(b)},
+		{"cold", cb.callOp(b, false, false, 1)},
+		{"warm", cb.callOp(b, true, false, 1)},
+		{"ssh-W", cb.sshWOp(b, false)},
+	})
+}
+
+func (cb *controlBench) wan(b *testing.B) {
+	cb.interleave(b, "wan", cb.wanProxy(b), []variant{
+		{"cold", cb.callOp(b, false, true, 1)},
+		{"warm", cb.callOp(b, true, true, 1)},
+		{"ssh-W", cb.sshWOp(b, true)},
+	})
+}
+
+func (cb *controlBench) wanLoop(b *testing.B) {
+	cb.interleave(b, "wan-loop20", nil, []variant{
+		{"cold", cb.callOp(b, false, true, 20)},
+		{"warm", cb.callOp(b, true, true, 20)},
+	})
 }
 
 // openSSHMaster starts 'ssh -M -S sock -fN' to the sshd on loopback.
@@ -218,38 +290,18 @@ func (cb *controlBench) sshSTrue(b *testing.B) {
 	d := cb.p.realSSHD(b)
 	sock := cb.openSSHMaster(b)
 	args := append(d.sshArgs(), "-S", sock, d.Host(), "true")
-	cb.timeOps(b, "loopback/ssh-S-true", func() error {
+	cb.interleave(b, "loopback", nil, []variant{{"ssh-S-true", func() error {
 		if out, err := exec.Command("ssh", args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("ssh -S true: %v: %s", err, out)
 		}
 		return nil
-	})
-}
-
-// sshW is 'ssh -W' to the server's port (through the proxy when wan) with
-// stdin at EOF: TCP, key exchange, host key check, authentication and one
-// channel, the SSH work of a cold call.
-func (cb *controlBench) sshW(b *testing.B, name string, wan bool) {
-	d := cb.p.realSSHD(b)
-	target := cb.p.serveAddr(b)
-	args := append(d.sshArgs(), "-W", target, d.Host())
-	if wan {
-		px := cb.wanProxy(b)
-		kh := cb.wanKnownHosts(b)
-		args = append(d.sshArgs(), "-o", "UserKnownHostsFile="+kh, "-p", strconv.Itoa(px.Port()), "-W", target, px.Host())
-	}
-	cb.timeOps(b, name, func() error {
-		if out, err := exec.Command("ssh", args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("ssh -W: %v: %s", err, out)
-		}
-		return nil
-	})
+	}}})
 }
 
 func (cb *controlBench) summary() string {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
-	t := cb.times
+	t, trips := cb.times, cb.trips
 	rtt := 2 * wanDelay
 	var s strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&s, format+"\n", a...) }
@@ -259,22 +311,32 @@ func (cb *controlBench) summary() string {
 		}
 		return fmt.Sprintf("%.2f×", float64(t[a])/float64(t[b]))
 	}
-	// Round trips: the time a WAN op takes beyond the same op on
-	// loopback, in RTTs.
-	trips := func(wan, loop string) string {
+	started := func(name string) string {
+		if v, ok := trips[name]; ok {
+			return fmt.Sprintf("%.1f", v)
+		}
+		return "n/a"
+	}
+	// The time a WAN op takes beyond the same op on loopback, in RTTs.
+	over := func(wan, loop string) string {
 		if t[wan] == 0 || t[loop] == 0 {
 			return "n/a"
 		}
 		return fmt.Sprintf("%.1f", float64(t[wan]-t[loop])/float64(rtt))
 	}
-	line("control summary (%s RTT on the WAN legs)", rtt)
-	line("  loopback one-shot call: url %.1f ms, cold %.1f ms, warm %.1f ms; warm/url %s (target ≤ 1.3×), warm/cold %s",
-		ms(t["loopback/url"]), ms(t["loopback/cold"]), ms(t["loopback/warm"]), ratio("loopback/warm", "loopback/url"), ratio("loopback/warm", "loopback/cold"))
-	line("  warm call vs ssh -S sock host true (%.1f ms): %s (target ≤ 0.1×)", ms(t["loopback/ssh-S-true"]), ratio("loopback/warm", "loopback/ssh-S-true"))
-	line("  WAN one call: cold %.1f ms (%s RTTs more than on loopback), warm %.1f ms (%s RTTs; target ≤ 70 ms), ssh -W %.1f ms (%s RTTs)",
-		ms(t["wan/cold"]), trips("wan/cold", "loopback/cold"), ms(t["wan/warm"]), trips("wan/warm", "loopback/warm"),
-		ms(t["wan/ssh-W"]), trips("wan/ssh-W", "loopback/ssh-W"))
+	line("control summary (one-shot 'rpcssh call echo hi'; %s RTT on the WAN)", rtt)
+	line("  loopback: url %.1f ms, cold %.1f ms, warm %.1f ms, ssh -W %.1f ms; warm/url %s (target ≤ 1.3×), warm/cold %s",
+		ms(t["loopback/url"]), ms(t["loopback/cold"]), ms(t["loopback/warm"]), ms(t["loopback/ssh-W"]),
+		ratio("loopback/warm", "loopback/url"), ratio("loopback/warm", "loopback/cold"))
+	line("  warm call vs 'ssh -S sock host true' (%.1f ms): %s (target ≤ 0.1×)",
+		ms(t["loopback/ssh-S-true"]), ratio("loopback/warm", "loopback/ssh-S-true"))
+	line("  WAN one call: cold %.1f ms, warm %.1f ms (target ≤ 70 ms), ssh -W %.1f ms",
+		ms(t["wan/cold"]), ms(t["wan/warm"]), ms(t["wan/ssh-W"]))
+	line("  WAN round trips started: cold %s, warm %s, ssh -W %s (target: cold ≤ ssh -W)",
+		started("wan/cold"), started("wan/warm"), started("wan/ssh-W"))
+	line("  WAN time beyond loopback, in RTTs: cold %s, warm %s, ssh -W %s",
+		over("wan/cold", "loopback/cold"), over("wan/warm", "loopback/warm"), over("wan/ssh-W", "loopback/ssh-W"))
 	line("  WAN 20 calls: cold %.0f ms, warm %.0f ms; warm/cold %s (target ≤ 0.35×)",
-		ms(t["wan/loop20/cold"]), ms(t["wan/loop20/warm"]), ratio("wan/loop20/warm", "wan/loop20/cold"))
+		ms(t["wan-loop20/cold"]), ms(t["wan-loop20/warm"]), ratio("wan-loop20/warm", "wan-loop20/cold"))
 	return s.String()
 }
