@@ -85,11 +85,41 @@ func sharedLink(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest str
 	if network == "unix" {
 		host = "localhost"
 	}
+	lost := make(chan error, 1)
+	if d.masterPath != "" {
+		go d.watchMaster(lost)
+	}
 	return &sshLink{
 		shared: d,
-		lost:   make(chan error, 1), // a master's link is not watched here
+		lost:   lost,
 		http:   &http.Client{Transport: tr},
 		url:    "http://" + host + r.Path,
+	}
+}
+
+// watchMaster sends on lost why rpcssh's master ended, if it ends while
+// the link is in use, so that a failed call says so rather than "EOF".
+func (d *masterDialer) watchMaster(lost chan<- error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	w, err := control.Watch(ctx, d.masterPath)
+	cancel()
+	if err != nil {
+		return
+	}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		w.Close()
+		return
+	}
+	d.watcher = w
+	d.mu.Unlock()
+	<-w.Done()
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if !closed {
+		lost <- fmt.Errorf("the connection master ended: %v", w.Err())
 	}
 }
 
@@ -101,10 +131,13 @@ type masterDialer struct {
 	cfg            tunnel.Config
 	connectTimeout time.Duration
 	network, addr  string
+	masterPath     string // rpcssh's own master's socket, if that is the one
 
-	mu    sync.Mutex
-	first net.Conn       // opened while deciding to use the master
-	own   *tunnel.Client // our own connection, after the master failed
+	mu      sync.Mutex
+	first   net.Conn         // opened while deciding to use the master
+	own     *tunnel.Client   // our own connection, after the master failed
+	watcher *control.Watcher // follows rpcssh's master, once set up
+	closed  bool
 }
 
 func (d *masterDialer) dial(ctx context.Context) (net.Conn, error) {
@@ -134,6 +167,10 @@ func (d *masterDialer) dial(ctx context.Context) (net.Conn, error) {
 func (d *masterDialer) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.closed = true
+	if d.watcher != nil {
+		d.watcher.Close()
+	}
 	if d.first != nil {
 		d.first.Close()
 	}
@@ -163,6 +200,7 @@ func sharedDialer(ctx context.Context, e *env, f sshFlags, dest string, cfg tunn
 		if err != nil {
 			return nil
 		}
+		d.masterPath = path
 		d.open = func(ctx context.Context) (net.Conn, error) {
 			return control.Dial(ctx, path, network, addr)
 		}

@@ -68,6 +68,52 @@ func Stop(ctx context.Context, path string) error {
 	return nil
 }
 
+// Watcher follows a master's life; see Watch.
+type Watcher struct {
+	conn *net.UnixConn
+	done chan struct{}
+	err  error
+}
+
+// ErrMasterGone is the reason a Watcher gives for a master that went away
+// without saying why (it was killed).
+var ErrMasterGone = errors.New("control: the master exited")
+
+// Watch follows the master at path: Done is closed when it stops, and
+// Err then says why (its Serve result, or ErrMasterGone). Close the
+// Watcher when no longer interested. Errors: *UnavailableError.
+func Watch(ctx context.Context, path string) (*Watcher, error) {
+	conn, br, rep, err := exchange(ctx, path, request{Op: opWatch})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Error != "" {
+		conn.Close()
+		return nil, &UnavailableError{Path: path, Err: errors.New(rep.Error)}
+	}
+	w := &Watcher{conn: conn, done: make(chan struct{}), err: ErrMasterGone}
+	go func() {
+		defer close(w.done)
+		var last reply
+		if readLine(br, &last) == nil && last.Error != "" {
+			w.err = errors.New(last.Error)
+		}
+	}()
+	return w, nil
+}
+
+// Done is closed when the master has stopped (or the Watcher was closed).
+func (w *Watcher) Done() <-chan struct{} { return w.done }
+
+// Err is why the master stopped; valid once Done is closed.
+func (w *Watcher) Err() error {
+	<-w.done
+	return w.err
+}
+
+// Close stops watching.
+func (w *Watcher) Close() error { return w.conn.Close() }
+
 // List returns the status of every live master with a socket in dir,
 // ordered by path. Sockets nobody answers on are skipped.
 func List(ctx context.Context, dir string) ([]Status, error) {

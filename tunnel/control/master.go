@@ -174,9 +174,34 @@ func (m *master) handle(ctx context.Context, conn *net.UnixConn) {
 		m.stop(ErrStopped)
 	case opOpen:
 		m.open(ctx, conn, br, req)
+	case opWatch:
+		m.watch(conn, br)
 	default:
 		writeLine(conn, reply{Error: fmt.Sprintf("unknown request %q", req.Op)})
 	}
+}
+
+// watch answers, then holds conn until the master stops (and says why)
+// or the watcher hangs up.
+func (m *master) watch(conn *net.UnixConn, br *bufio.Reader) {
+	if err := writeLine(conn, reply{}); err != nil {
+		return
+	}
+	gone := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, br)
+		close(gone)
+	}()
+	select {
+	case <-m.done:
+		m.mu.Lock()
+		why := m.why
+		m.mu.Unlock()
+		writeLine(conn, reply{Error: why.Error(), Lost: true})
+		conn.Close()
+	case <-gone:
+	}
+	<-gone
 }
 
 // open opens the channel asked for, answers, and splices.

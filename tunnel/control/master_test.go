@@ -375,3 +375,45 @@ func TestConcurrentStreamsInOneProcess(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestWatchSaysWhyTheMasterEnded(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(t *testing.T, f *fixture, m *helper)
+		want string
+	}{
+		{"stopped", func(t *testing.T, f *fixture, _ *helper) {
+			if err := control.Stop(testCtx(t), f.path); err != nil {
+				t.Fatal(err)
+			}
+		}, "stopped on request"},
+		{"link died", func(t *testing.T, f *fixture, _ *helper) { f.sshd.Stop() }, ""},
+		{"killed", func(t *testing.T, _ *fixture, m *helper) { m.cmd.Process.Kill() }, control.ErrMasterGone.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			m := startHelper(t, f.job("master", time.Minute))
+			m.waitOutput(t, "master")
+			w, err := control.Watch(testCtx(t), f.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			select {
+			case <-w.Done():
+				t.Fatal("Done before the master ended")
+			case <-time.After(200 * time.Millisecond):
+			}
+			tt.end(t, f, m)
+			select {
+			case <-w.Done():
+			case <-time.After(30 * time.Second):
+				t.Fatal("Done not closed 30 s after the master ended")
+			}
+			if err := w.Err(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Err() = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}

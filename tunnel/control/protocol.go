@@ -15,6 +15,7 @@ const (
 	opOpen   = "open"   // open a channel to network/addr and splice it
 	opStatus = "status" // describe the master
 	opStop   = "stop"   // stop accepting, finish open streams, exit
+	opWatch  = "watch"  // hold the connection until the master stops
 )
 
 type request struct {
