@@ -25,7 +25,12 @@
 // request ([Stop]) or when its context is done. Exactly one process holds
 // a socket: [Listen] takes a lock file beside it, so of two processes
 // racing to become the master one wins and the other gets
-// [ErrMasterRunning] and uses the winner.
+// [ErrMasterRunning] and uses the winner. [Watch] follows a master's life
+// and says why it ended; [List] and [Query] describe live masters.
+//
+// With [MasterConfig].Prefetch the master keeps the next channel to the
+// last target open ahead of the request, so that over a slow link a warm
+// request costs no round trip of its own before its data flows.
 //
 // # Callers
 //
