@@ -43,8 +43,8 @@ func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 
-	// A connection's first round trip costs at least two delays, plus
-	// two for the handshake.
+	// A connection's first round trip costs two delays, plus two for the
+	// handshake (the proxy may accept a moment before Dial returns).
 	start := time.Now()
 	if _, err := c.Write([]byte("x")); err != nil {
 		t.Fatal(err)
@@ -52,8 +52,8 @@ func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if rtt := time.Since(start); rtt < 4*delay {
-		t.Errorf("first round trip took %v, want at least %v", rtt, 4*delay)
+	if rtt := time.Since(start); rtt < 7*delay/2 {
+		t.Errorf("first round trip took %v, want about %v", rtt, 4*delay)
 	}
 	start = time.Now()
 	c.Write([]byte("y"))
