@@ -206,7 +206,7 @@ func sharedDialer(ctx context.Context, e *env, f sshFlags, dest string, cfg tunn
 		}
 		first, err := openBounded(ctx, d.open)
 		var ue *control.UnavailableError
-		if errors.As(err, &ue) && startMaster(ctx, e, f, dest, path, cfg) {
+		if errors.As(err, &ue) && !wedged(err) && startMaster(ctx, e, f, dest, path, cfg) {
 			first, err = openBounded(ctx, d.open)
 		}
 		if err != nil {
@@ -223,10 +223,17 @@ func sharedDialer(ctx context.Context, e *env, f sshFlags, dest string, cfg tunn
 	return d
 }
 
+// wedged reports whether a master is there but did not answer in time (it
+// is stopped, or stuck): it holds its socket, so no new master can take
+// over; the caller just dials by itself.
+func wedged(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // openBounded opens a channel through a master within a few seconds: a
 // wedged master must not cost the caller its whole timeout.
 func openBounded(ctx context.Context, open func(context.Context) (net.Conn, error)) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return open(ctx)
 }
