@@ -43,6 +43,9 @@ type CLI struct {
 	Version versionCmd `cmd:"" help:"Print the version."`
 
 	JobRunner jobRunnerCmd `cmd:"" name:"__job-runner" hidden:"" help:"Supervise one job (started by serve)."`
+	Control   controlCmd   `cmd:"" help:"List or stop the background masters that share SSH connections."`
+
+	shareFlags
 }
 
 func version() string {
@@ -109,6 +112,7 @@ func runCLI(ctx context.Context, args []string, e *env) int {
 		}
 		return exitUsage
 	}
+	e.share = cli.shareFlags
 	err = kctx.Run()
 	if ie, ok := interrupted(ctx); ok && err != nil {
 		// Ctrl-C or SIGTERM cancelled the command (serve and tunnel stop

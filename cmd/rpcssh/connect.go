@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -40,6 +41,7 @@ type sshLink struct {
 	http   *http.Client
 	url    string
 	lost   chan error // receives Wait's cause once the link has ended
+	shared io.Closer  // channels go through a master instead of client (control.go)
 }
 
 // explain adds why the SSH link died to an error from a call through it,
@@ -64,7 +66,13 @@ func (l *sshLink) explain(err error) error {
 
 func (l *sshLink) Close() error {
 	l.http.CloseIdleConnections()
-	err := l.client.Close()
+	var err error
+	if l.client != nil {
+		err = l.client.Close()
+	}
+	if l.shared != nil {
+		l.shared.Close()
+	}
 	if l.setup != nil {
 		closeQuietly(l.setup)
 	}
@@ -94,6 +102,10 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags, password *s
 			closeQuietly(setup)
 			return nil, err
 		}
+	}
+	if link := sharedLink(ctx, e, f, r, host, setup.Config); link != nil {
+		link.setup = setup
+		return link, nil
 	}
 	link, err := dialResolved(ctx, setup, r)
 	if err != nil {

@@ -23,6 +23,10 @@ type env struct {
 	stderrTerminal bool
 	// stdinFd is the descriptor prompts read from when stdinTerminal.
 	stdinFd int
+	// share and self are connection sharing's settings and the executable
+	// a master runs (empty: no master is started); see control.go.
+	share shareFlags
+	self  string
 }
 
 func newEnv() *env {
@@ -34,6 +38,7 @@ func newEnv() *env {
 		stdinTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		stderrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		stdinFd:        int(os.Stdin.Fd()),
+		self:           executable(),
 	}
 }
 

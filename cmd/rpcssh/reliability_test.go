@@ -117,7 +117,7 @@ func relBuild(t *testing.T) string {
 func startRel(t *testing.T, bin string, env []string, args ...string) *relProc {
 	t.Helper()
 	p := &relProc{cmd: exec.Command(bin, args...), stdout: newRelBuffer(), stderr: newRelBuffer(), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD=", "RPCSSH_PASSPHRASE=")
+	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD=", "RPCSSH_PASSPHRASE=", "RPCSSH_CONTROL_PERSIST=0") // each process its own link
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
