@@ -41,7 +41,7 @@ func (c *callCmd) runJob(ctx context.Context, e *env, fleet bool, params []any, 
 			return usageErrorf("--idempotency-key %q: use printable ASCII without spaces", key)
 		}
 	}
-	jc := jobsConn{sshFlags: c.sshFlags, remoteFlags: c.remoteFlags, passwordFlags: c.passwordFlags, URL: c.URL, Timeout: c.Timeout}
+	jc := jobsConn{sshFlags: c.sshFlags, remoteFlags: c.remoteFlags, passwordFlags: c.passwordFlags, responseFlags: c.responseFlags, URL: c.URL, Timeout: c.Timeout}
 	r := &redialer{conn: &jc, e: e, user: user, password: password, retryFor: callJobRetryFor, what: "starting " + c.Method + " again (same idempotency key)"}
 	var out any
 	err := r.call(rpc.WithHeader(ctx, http.Header{program.IdempotencyHeader: {key}}), c.Method, params, &out)

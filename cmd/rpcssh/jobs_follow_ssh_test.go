@@ -52,7 +52,7 @@ env = ["PATH"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, err := program.New(f, program.Config{StateDir: filepath.Join(dir, "state")})
+	host, err := program.New(f, program.Config{StateDir: filepath.Join(dir, "state"), RunnerCommand: testRunnerCommand(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,12 @@ func (r *redialer) bound(ctx context.Context) (context.Context, context.CancelFu
 // a call is retried only when it is safe to repeat (reads, and starts
 // carrying an idempotency key).
 func (r *redialer) call(ctx context.Context, method string, args []any, out *any) error {
+	return direct(r.conn.URL, r.callRetrying(ctx, method, args, out))
+}
+
+func (r *redialer) callRetrying(ctx context.Context, method string, args []any, out *any) error {
 	lastOK, backoff := time.Now(), followMinBackoff
+	reconnecting := false // "reconnected" is said once serve answers, not SSH
 	for {
 		var err error
 		if r.client == nil {
@@ -132,9 +137,7 @@ func (r *redialer) call(ctx context.Context, method string, args []any, out *any
 			cancel()
 			if err == nil {
 				r.closeLink = closeLink
-				if r.connected {
-					r.e.infof("reconnected; %s", r.what)
-				}
+				reconnecting = r.connected
 				r.connected = true
 			} else if !r.connected || permanentDialError(err) || ctx.Err() != nil {
 				return err
@@ -145,6 +148,9 @@ func (r *redialer) call(ctx context.Context, method string, args []any, out *any
 			err = r.client.Call(cctx, method, args, out)
 			cancel()
 			if err == nil {
+				if reconnecting {
+					r.e.infof("reconnected; %s", r.what)
+				}
 				return nil
 			}
 			var f *rpc.Fault

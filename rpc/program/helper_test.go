@@ -56,10 +56,14 @@ func startHost(t *testing.T, toml, state string) *testServer {
 
 func startHostFile(t *testing.T, f *program.File, state string) *testServer {
 	t.Helper()
+	cfg := hostConfig(t, state)
 	if state == "" {
+		// The test owns the state: its jobs must end before TempDir's
+		// cleanup removes it (runners outlive a Host by default).
 		state = t.TempDir()
+		cfg.StateDir, cfg.CancelJobsOnClose = state, true
 	}
-	h, err := program.New(f, hostConfig(t, state))
+	h, err := program.New(f, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
