@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/inventory"
 )
 
 type callCmd struct {
@@ -21,8 +22,10 @@ type callCmd struct {
 	Out      string        `type:"path" placeholder:"FILE" help:"Write the result to FILE instead (base64 results as raw bytes); one host only."`
 	ArgsJSON string        `name:"args-json" placeholder:"FILE|-" help:"Read the whole params array as JSON from FILE, or - for standard input."`
 
-	HostsFile string `name:"hosts-file" placeholder:"FILE|-" help:"Call every SSH destination listed in FILE (- for standard input): one a line, # comments; adds to --host."`
+	HostsFile string `name:"hosts-file" placeholder:"FILE|-" help:"Call every SSH destination listed in FILE (- for standard input): one a line, # comments, ranges as in --host; adds to --host."`
 	Parallel  int    `default:"32" help:"With many hosts: how many to call at once."`
+	fleetFlags
+	targets map[string]inventory.Target // inventory hosts, by name (fleet_inventory.go)
 
 	Method string   `arg:"" help:"The remote method, e.g. echo or system.listMethods."`
 	Args   []string `arg:"" optional:"" help:"Its arguments; see below. Put -- before arguments that start with a dash."`
@@ -102,7 +105,7 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if c.Timeout < 0 {
 		return usageErrorf("--timeout must not be negative")
 	}
-	hosts, fleet, err := c.hosts(e)
+	hosts, fleet, err := c.hosts(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -149,9 +152,12 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 // hosts gathers the destinations of --host and --hosts-file; fleet says
 // they are called as a fleet: more than one, or any from a file. With one
 // --host and no file the single-host path (and its output) applies.
-func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
-	hosts = splitList(c.Host)
-	if c.HostsFile == "" && len(hosts) <= 1 {
+func (c *callCmd) hosts(ctx context.Context, e *env) (hosts []string, fleet bool, err error) {
+	hosts, ranged, err := expandHosts(c.Host)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.HostsFile == "" && len(hosts) <= 1 && !ranged && !c.fleetOnly() {
 		return hosts, false, nil
 	}
 	switch {
@@ -172,8 +178,16 @@ func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
 		if len(listed) == 0 {
 			return nil, false, usageErrorf("--hosts-file %s: no destination in it", c.HostsFile)
 		}
+		if listed, err = expandListed(c.HostsFile, listed); err != nil {
+			return nil, false, err
+		}
 		hosts = append(hosts, listed...)
 	}
+	invHosts, targets, err := c.inventoryHosts(ctx, e)
+	if err != nil {
+		return nil, false, err
+	}
+	hosts, c.targets = append(hosts, invHosts...), targets
 	hosts, repeated := uniqueHosts(hosts)
 	if len(repeated) > 0 {
 		e.warnf("calling each host once; listed more than once: %s", strings.Join(repeated, ", "))
@@ -198,9 +212,16 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 	if _, _, err := c.remoteTarget(); err != nil {
 		return err
 	}
+	maxFail, batch, err := c.rollout(c.Output)
+	if err != nil {
+		return err
+	}
+	if err := prepareOutputDir(c.OutputDir); err != nil {
+		return err
+	}
 	cfgs := make(map[string]tunnel.Config, len(hosts))
 	for _, h := range hosts {
-		cfg, err := res.resolve(h)
+		cfg, err := c.resolveFleetHost(res, h)
 		if err != nil {
 			return fmt.Errorf("host %s: %w", h, err)
 		}
@@ -209,6 +230,9 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 	f := fanout{
 		parallel: c.Parallel,
 		timeout:  c.Timeout,
+		maxFail:  maxFail,
+		batch:    batch,
+		out:      &fleetOutput{group: c.Group, dir: c.OutputDir},
 		do: func(ctx context.Context, host string) (any, error) {
 			link, err := dialConfig(ctx, cfgs[host], c.ConnectTimeout, c.remoteFlags)
 			if err != nil {
