@@ -40,6 +40,8 @@ func (c *callCmd) Help() string {
   rpcssh call --host lab add -- -3 4          # -- before a negative number
   rpcssh call --host web1,web2 --host db1 system.listMethods
   rpcssh call --hosts-file fleet.txt --parallel 64 --timeout 30s --output json health.check
+  rpcssh call --host 'web[01:50].example.com' --group uptime
+  rpcssh call --inventory hosts.ini --limit 'web:&prod' --batch 10% --max-fail 2 deploy.run
 
 ` + argsHelp + `
 
@@ -53,6 +55,10 @@ printed as it finishes:
   json:  {"host":"web1","ok":true,"result":"HI","duration_ms":41}
          {"host":"web2","ok":false,"fault":{"code":42,"message":"..."},"duration_ms":38}
          {"host":"web3","ok":false,"error":"...","hints":["..."],"duration_ms":15000}
+--group holds the text lines back and prints each distinct one once, after
+its hosts in range form (web[01-48,50]: HI); --output-dir DIR also writes
+DIR/HOST.out, .err and .json. --batch and --max-fail pace a rollout: hosts
+not started once --max-fail is reached print "HOST: error: skipped: ...";
 then a summary on stderr, e.g. "rpcssh: 198 succeeded, 1 faulted, 1 failed
 in 3.2s" (and a progress bar there when it is a terminal). Ctrl-C stops the
 calls in flight and still prints the summary.

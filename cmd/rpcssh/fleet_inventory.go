@@ -117,7 +117,18 @@ func (c *callCmd) resolveFleetHost(res *resolver, host string) (tunnel.Config, e
 	if t.User != "" {
 		dest = t.User + "@" + dest
 	}
-	cfg, err := res.resolve(dest)
+	r := res
+	if t.KeyFile != "" {
+		key := t.KeyFile
+		if rest, ok := strings.CutPrefix(key, "~/"); ok {
+			key = filepath.Join(home(), rest)
+		}
+		withKey := *res // shares the key cache; its closers are copied back
+		withKey.f.Key = []string{key}
+		r = &withKey
+		defer func() { res.closers = withKey.closers }()
+	}
+	cfg, err := r.resolve(dest)
 	if err != nil {
 		return cfg, err
 	}
@@ -130,25 +141,6 @@ func (c *callCmd) resolveFleetHost(res *resolver, host string) (tunnel.Config, e
 			return cfg, err
 		}
 		cfg.Addr = net.JoinHostPort(h, strconv.Itoa(t.Port))
-	}
-	if t.KeyFile != "" {
-		key := t.KeyFile
-		if rest, ok := strings.CutPrefix(key, "~/"); ok {
-			key = filepath.Join(home(), rest)
-		}
-		auth, ok := res.auth[key]
-		if !ok {
-			var closer interface{ Close() error }
-			auth, closer, err = authMethods(res.e, []string{key}, true)
-			if err != nil {
-				return cfg, err
-			}
-			if closer != nil {
-				res.closers = append(res.closers, closer)
-			}
-			res.auth[key] = auth
-		}
-		cfg.Auth = auth
 	}
 	return cfg, nil
 }

@@ -21,7 +21,7 @@ import (
 // sshFlags are the SSH side of call, tunnel and bench: how to reach and
 // trust the instance, named as OpenSSH users expect.
 type sshFlags struct {
-	Host                  []string      `short:"H" placeholder:"DEST" help:"SSH destination: host, user@host, host:port, [v6addr]:port or a ~/.ssh/config alias."`
+	Host                  []string      `short:"H" sep:"none" placeholder:"DEST" help:"SSH destination: host, user@host, host:port, [v6addr]:port or a ~/.ssh/config alias."`
 	User                  string        `help:"SSH user (default: from DEST, ~/.ssh/config, else the local user)."`
 	SSHPort               int           `name:"ssh-port" placeholder:"PORT" help:"SSH port (default: from DEST, ~/.ssh/config, else 22)."`
 	Key                   []string      `type:"path" placeholder:"FILE" help:"Private key file; repeatable (default: ~/.ssh/config IdentityFile, the agent, ~/.ssh/id_*)."`
