@@ -233,6 +233,9 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 		}
 		cfgs[h] = cfg
 	}
+	if err := shareKnownHosts(cfgs); err != nil {
+		return err
+	}
 	f := fanout{
 		parallel: c.Parallel,
 		timeout:  c.Timeout,
