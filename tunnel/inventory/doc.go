@@ -13,10 +13,11 @@
 //
 // Hosts, groups and merged variables are checked against
 // `ansible-inventory --list` (Ansible 2.14), and patterns against
-// Ansible's own InventoryManager, in this package's tests. Not supported:
-// inventory directories and group_vars/host_vars files, inventory plugins
-// other than ini, yaml and script, and Jinja2 templates in variables
-// ([Inventory.Target] refuses a connection variable holding one).
+// Ansible's own InventoryManager, in this package's tests; [Load] also
+// reads the group_vars/ and host_vars/ directories beside an inventory.
+// Not supported: inventory directories, inventory plugins other than ini,
+// yaml and script, Jinja2 templates and ansible-vault values
+// ([Inventory.Target] refuses a connection variable holding either).
 //
 // # Bounds
 //

@@ -22,7 +22,8 @@ type Inventory struct {
 }
 
 type host struct {
-	vars   map[string]any
+	vars     map[string]any
+	fileVars map[string]any // from host_vars/ (see readVarsDirs)
 	groups []string // direct groups, in the order the inventory names them
 }
 
@@ -31,7 +32,8 @@ type group struct {
 	children []string
 	parents  []string
 	vars     map[string]any
-	depth    int // 0 for all, 1 for its children, ...
+	fileVars map[string]any // from group_vars/ (see readVarsDirs)
+	depth    int            // 0 for all, 1 for its children, ...
 }
 
 func newInventory() *Inventory {
@@ -179,10 +181,13 @@ func (inv *Inventory) HostGroups(name string) []string {
 	return nil
 }
 
-// HostVars returns a host's variables as Ansible computes them: the vars
-// of every group it belongs to, directly or through children, from the
-// shallowest group (all) to the deepest, groups of equal depth by name,
-// then the host's own. It returns nil for an unknown host.
+// HostVars returns a host's variables as Ansible computes them, each
+// layer overriding the one before: the inventory's vars of every group the
+// host belongs to, directly or through children, from the shallowest
+// group (all) to the deepest, groups of equal depth by name; then the
+// group_vars/ files in the same order (all first); then the host's own
+// vars in the inventory; then its host_vars/ files. It returns nil for an
+// unknown host.
 func (inv *Inventory) HostVars(name string) map[string]any {
 	h, ok := inv.hosts[name]
 	if !ok {
@@ -213,7 +218,11 @@ func (inv *Inventory) HostVars(name string) map[string]any {
 	for _, g := range groups {
 		maps.Copy(vars, inv.groups[g].vars)
 	}
+	for _, g := range groups {
+		maps.Copy(vars, inv.groups[g].fileVars)
+	}
 	maps.Copy(vars, h.vars)
+	maps.Copy(vars, h.fileVars)
 	return vars
 }
 
@@ -232,8 +241,9 @@ type Target struct {
 
 // Target returns the connection settings of a host. A variable of the
 // wrong type, a port outside 1-65535, an unbalanced quote in the ssh
-// arguments or a Jinja2 template ("{{ ... }}", which this package does
-// not evaluate) is an error naming the host and the variable.
+// arguments, a Jinja2 template ("{{ ... }}", which this package does
+// not evaluate) or an ansible-vault value (not decrypted either) is an
+// error naming the host and the variable.
 func (inv *Inventory) Target(name string) (Target, error) {
 	vars := inv.HostVars(name)
 	if vars == nil {
@@ -252,6 +262,9 @@ func (inv *Inventory) Target(name string) (Target, error) {
 			}
 			if strings.Contains(s, "{{") {
 				return "", fmt.Errorf("inventory: host %s: %s: templates are not evaluated: %q", name, k, s)
+			}
+			if strings.HasPrefix(s, "$ANSIBLE_VAULT;") {
+				return "", fmt.Errorf("inventory: host %s: %s: vault-encrypted values are not decrypted", name, k)
 			}
 			return s, nil
 		}

@@ -19,7 +19,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata golden files from ansible-inventory and ansible")
 
 // inventories are the files in testdata checked against Ansible.
-var inventories = []string{"basic.ini", "ranges.ini", "vars.ini", "fleet.yaml", "script.sh"}
+var inventories = []string{"basic.ini", "ranges.ini", "vars.ini", "fleet.yaml", "script.sh", "varsdirs/hosts.ini"}
 
 // normalized is the part of `ansible-inventory --list` compared: each
 // group's direct hosts and children (sorted; empty groups dropped) and

@@ -32,10 +32,25 @@ type LoadConfig struct {
 //     else INI;
 //   - anything else is INI ([ParseINI]).
 //
+// Then, as Ansible's host_group_vars plugin, it reads the group_vars/ and
+// host_vars/ directories beside the inventory (see [Inventory.HostVars]
+// for the precedence).
+//
 // A missing file returns an error wrapping fs.ErrNotExist; a directory,
-// a file over 64 MiB, a script that fails and malformed content are
-// errors naming the path.
+// a file over 64 MiB, a script that fails and malformed content (the
+// inventory's or a vars file's) are errors naming the path.
 func Load(ctx context.Context, path string, cfg LoadConfig) (*Inventory, error) {
+	inv, err := load(ctx, path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := inv.readVarsDirs(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	return inv, nil
+}
+
+func load(ctx context.Context, path string, cfg LoadConfig) (*Inventory, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)

@@ -16,6 +16,7 @@ func TestTarget(t *testing.T) {
 	ini := load(t, "vars.ini")
 	yml := load(t, "fleet.yaml")
 	script := load(t, "script.sh")
+	dirs := load(t, "varsdirs/hosts.ini")
 	tests := []struct {
 		inv  *inventory.Inventory
 		host string
@@ -29,6 +30,8 @@ func TestTarget(t *testing.T) {
 		{yml, "db2", inventory.Target{Name: "db2", Address: "db2", User: "admin", KeyFile: "/keys/db.pem"}},
 		{script, "web1", inventory.Target{Name: "web1", Address: "192.0.2.1", Port: 2201}},
 		{script, "db1", inventory.Target{Name: "db1", Address: "db1", User: "postgres"}},
+		{dirs, "web1", inventory.Target{Name: "web1", Address: "192.0.2.1", Port: 2222, User: "deploy"}},
+		{dirs, "lb1", inventory.Target{Name: "lb1", Address: "192.0.2.5", Port: 2200, User: "deploy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
@@ -49,6 +52,7 @@ func TestTargetErrors(t *testing.T) {
 		{"h ansible_port=ssh", `ansible_port "ssh" is not 1-65535`},
 		{"h ansible_host='{{ lookup(\"env\", \"X\") }}'", "templates are not evaluated"},
 		{`h ansible_ssh_common_args="-o 'ProxyCommand=nc %h"`, "no closing quotation"},
+		{"h ansible_user='$ANSIBLE_VAULT;1.1;AES256'", "vault-encrypted values are not decrypted"},
 	}
 	for _, tt := range tests {
 		inv, err := inventory.ParseINI(strings.NewReader(tt.ini+"\n"), "test.ini")
@@ -188,5 +192,23 @@ func TestSelectErrors(t *testing.T) {
 		if _, err := inv.Select(p); err == nil {
 			t.Errorf("Select(%q) error = nil, want one", p)
 		}
+	}
+}
+
+// TestLoadVarsDirErrors: a malformed group_vars file is an error naming it.
+func TestLoadVarsDirErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte("[web]\nw1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "group_vars", "web.yml"), []byte("- not a mapping\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := inventory.Load(context.Background(), filepath.Join(dir, "hosts"), inventory.LoadConfig{})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join("group_vars", "web.yml")) {
+		t.Errorf("Load error = %v, want one naming group_vars/web.yml", err)
 	}
 }
