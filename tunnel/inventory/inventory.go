@@ -24,7 +24,7 @@ type Inventory struct {
 type host struct {
 	vars     map[string]any
 	fileVars map[string]any // from host_vars/ (see readVarsDirs)
-	groups []string // direct groups, in the order the inventory names them
+	groups   []string       // direct groups, in the order the inventory names them
 }
 
 type group struct {
