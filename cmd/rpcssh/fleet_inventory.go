@@ -71,16 +71,24 @@ func (f fleetFlags) inventoryHosts(ctx context.Context, e *env) ([]string, map[s
 		return nil, nil, usageErrorf("--inventory %s: no host in it", f.Inventory)
 	}
 	targets := make(map[string]inventory.Target, len(hosts))
-	var withArgs []string
+	var withArgs, notSSH []string
 	for _, h := range hosts {
 		t, err := inv.Target(h)
 		if err != nil {
 			return nil, nil, usageErrorf("--inventory: %v", strings.TrimPrefix(err.Error(), "inventory: "))
 		}
+		if !t.ViaSSH() {
+			notSSH = append(notSSH, h)
+		}
 		if len(t.SSHArgs) > 0 {
 			withArgs = append(withArgs, h)
 		}
 		targets[h] = t
+	}
+	if len(notSSH) > 0 {
+		t := targets[notSSH[0]]
+		return nil, nil, withHint(usageErrorf("--inventory: %s: ansible_connection=%s: rpcssh reaches hosts over SSH only", inventory.Compress(notSSH), t.Connection),
+			"leave them out with --limit, e.g. --limit 'all:!%s'", notSSH[0])
 	}
 	if len(withArgs) > 0 {
 		e.warnf("ignoring ansible_ssh_common_args/ansible_ssh_extra_args of %s: rpcssh does not take ssh options from the inventory yet", inventory.Compress(withArgs))

@@ -237,6 +237,20 @@ type Target struct {
 	User    string   // ansible_user (or ansible_ssh_user)
 	KeyFile string   // ansible_ssh_private_key_file (or ansible_private_key_file)
 	SSHArgs []string // ansible_ssh_common_args then ansible_ssh_extra_args, split as a shell does
+	// Connection is ansible_connection: "" (Ansible's default, ssh),
+	// "ssh", "paramiko", or a transport that is not SSH at all ("local",
+	// "winrm", "docker", ...), which an SSH client cannot use.
+	Connection string
+}
+
+// ViaSSH reports whether the host is reached over SSH: its
+// ansible_connection is unset, ssh, smart or paramiko.
+func (t Target) ViaSSH() bool {
+	switch t.Connection {
+	case "", "ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh", "ansible.builtin.paramiko_ssh":
+		return true
+	}
+	return false
 }
 
 // Target returns the connection settings of a host. A variable of the
@@ -280,6 +294,9 @@ func (inv *Inventory) Target(name string) (Target, error) {
 		return Target{}, err
 	}
 	if t.KeyFile, err = str("ansible_ssh_private_key_file", "ansible_private_key_file"); err != nil {
+		return Target{}, err
+	}
+	if t.Connection, err = str("ansible_connection"); err != nil {
 		return Target{}, err
 	}
 	port, err := str("ansible_port", "ansible_ssh_port")

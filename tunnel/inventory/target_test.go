@@ -46,6 +46,22 @@ func TestTarget(t *testing.T) {
 	}
 }
 
+func TestTargetConnection(t *testing.T) {
+	inv, err := inventory.ParseINI(strings.NewReader("a\nb ansible_connection=ssh\nc ansible_connection=local\nd ansible_connection=winrm\n"), "test.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range map[string]bool{"a": true, "b": true, "c": false, "d": false} {
+		tg, err := inv.Target(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tg.ViaSSH(); got != want {
+			t.Errorf("Target(%s).ViaSSH() = %v (connection %q), want %v", h, got, tg.Connection, want)
+		}
+	}
+}
+
 func TestTargetErrors(t *testing.T) {
 	tests := []struct{ ini, err string }{
 		{"h ansible_port=70000", `ansible_port "70000" is not 1-65535`},
