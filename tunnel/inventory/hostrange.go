@@ -298,9 +298,11 @@ func SplitList(s string) []string {
 }
 
 // Compress is the inverse of [Expand] for display, as dshbak -c and pdsh
-// print host lists: names that differ only in their last number are
-// folded into one range, "web[01-48,50]", and the groups are joined with
-// commas, sorted. Zero-padded numbers stay with names of the same width.
+// print host lists: names that differ only in one number are folded into
+// one range, "web[01-48,50]" or "u[1-3]@10.0.0.1:22" (when names of the
+// same shape differ in several numbers, in the last one), and the groups
+// are joined with commas, sorted. Zero-padded numbers stay with names of
+// the same width.
 func Compress(hosts []string) string {
 	type key struct {
 		prefix, suffix string
@@ -315,17 +317,18 @@ func Compress(hosts []string) string {
 	var plain []string
 	var nums []numbered
 	padded := make(map[key]bool)
+	varying := varyingRuns(hosts)
 	for _, h := range hosts {
-		end := strings.LastIndexFunc(h, isDigit)
-		if end < 0 {
+		runs := digitRuns(h)
+		if len(runs) == 0 {
 			plain = append(plain, h)
 			continue
 		}
-		start := end
-		for start > 0 && isDigit(rune(h[start-1])) {
-			start--
+		r := runs[len(runs)-1]
+		if i, ok := varying[skeleton(h, runs)]; ok {
+			r = runs[i]
 		}
-		n := numbered{name: h, prefix: h[:start], digits: h[start : end+1], suffix: h[end+1:]}
+		n := numbered{name: h, prefix: h[:r[0]], digits: h[r[0]:r[1]], suffix: h[r[1]:]}
 		if len(n.digits) > 18 {
 			plain = append(plain, h)
 			continue
@@ -383,6 +386,76 @@ func Compress(hosts []string) string {
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// digitRuns returns the [start, end) of each run of digits in s.
+func digitRuns(s string) [][2]int {
+	var runs [][2]int
+	for i := 0; i < len(s); {
+		if !isDigit(rune(s[i])) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isDigit(rune(s[j])) {
+			j++
+		}
+		runs = append(runs, [2]int{i, j})
+		i = j
+	}
+	return runs
+}
+
+// skeleton is s with each run of digits replaced by #.
+func skeleton(s string, runs [][2]int) string {
+	var b strings.Builder
+	last := 0
+	for _, r := range runs {
+		b.WriteString(s[last:r[0]])
+		b.WriteByte('#')
+		last = r[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// varyingRuns finds, for each skeleton shared by several names, the one
+// run of digits that differs between them, so that u1@10.0.0.1:22 and
+// u2@10.0.0.1:22 fold on the 1 and 2, not on the port. Skeletons whose
+// names differ in more than one run (or in none) are left out: Compress
+// then folds on the last run, as pdsh does.
+func varyingRuns(hosts []string) map[string]int {
+	first := make(map[string][]string) // skeleton -> the digits of its first name
+	vary := make(map[string]int)       // skeleton -> varying run, or -1 for several
+	for _, h := range hosts {
+		runs := digitRuns(h)
+		sk := skeleton(h, runs)
+		ds := make([]string, len(runs))
+		for i, r := range runs {
+			ds[i] = strings.TrimLeft(h[r[0]:r[1]], "0")
+		}
+		f, ok := first[sk]
+		if !ok {
+			first[sk] = ds
+			continue
+		}
+		for i := range ds {
+			if ds[i] == f[i] {
+				continue
+			}
+			if v, seen := vary[sk]; seen && v != i {
+				vary[sk] = -1
+			} else if !seen {
+				vary[sk] = i
+			}
+		}
+	}
+	for sk, v := range vary {
+		if v < 0 {
+			delete(vary, sk)
+		}
+	}
+	return vary
+}
 
 // compareNatural orders names so that web2 comes before web10.
 func compareNatural(a, b string) int {

@@ -102,6 +102,10 @@ func TestCompress(t *testing.T) {
 		{"domain suffix", expand("web[1:3].example.com"), "web[1-3].example.com"},
 		{"several groups", []string{"db2", "web1", "db1", "mail", "web2"}, "db[1-2],mail,web[1-2]"},
 		{"ports", []string{"127.0.0.1:2201", "127.0.0.1:2202", "127.0.0.1:2205"}, "127.0.0.1:[2201-2202,2205]"},
+		{"the number that varies", []string{"u1@127.0.0.1:2222", "u3@127.0.0.1:2222", "u2@127.0.0.1:2222"}, "u[1-3]@127.0.0.1:2222"},
+		{"two numbers vary: the last", []string{"r1-n1", "r2-n2"}, "r1-n1,r2-n2"},
+		{"rack and node", []string{"r1-n1", "r1-n2", "r1-n3"}, "r1-n[1-3]"},
+		{"padded first number", expand("web[08:11].example2.com"), "web[08-11].example2.com"},
 		{"natural order", []string{"b10", "a", "b9x"}, "a,b9x,b10"},
 		{"empty", nil, ""},
 	}
