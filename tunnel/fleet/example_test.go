@@ -10,14 +10,14 @@ import (
 )
 
 // A rollout in batches of two that stops once one host has failed: the
-// batch in which web3 fails finishes, the last batch is skipped.
+// batch in which web4 fails finishes, the last batch is skipped.
 func ExampleRunner() {
 	r := fleet.Runner{
 		Parallel: 8,
 		Batch:    fleet.Limit{N: 2},
 		MaxFail:  fleet.Limit{N: 1},
 		Do: func(ctx context.Context, host string) (any, error) {
-			if host == "web3" {
+			if host == "web4" {
 				return nil, errors.New("disk full")
 			}
 			return strings.ToUpper(host), nil
@@ -40,8 +40,8 @@ func ExampleRunner() {
 	// Output:
 	// web1: WEB1
 	// web2: WEB2
-	// web3: failed: disk full
-	// web4: WEB4
+	// web3: WEB3
+	// web4: failed: disk full
 	// web5: skipped
 }
 

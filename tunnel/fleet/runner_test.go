@@ -150,14 +150,18 @@ func TestRunMaxFail(t *testing.T) {
 // limit is reached finish and report, before any skipped host.
 func TestRunMaxFailFinishesInFlight(t *testing.T) {
 	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(3)
 	r := fleet.Runner{
 		Parallel: 3,
 		MaxFail:  fleet.Limit{N: 1},
 		Do: func(ctx context.Context, h string) (any, error) {
+			started.Done()
 			if h == "h0" {
+				started.Wait() // fail only once h1 and h2 are in flight
 				return nil, errBoom
 			}
-			<-release // h1 and h2 are in flight until h0 has failed
+			<-release // h1 and h2 stay in flight until h0 has failed
 			return h, nil
 		},
 	}
@@ -235,13 +239,15 @@ func TestRunBatches(t *testing.T) {
 }
 
 // TestRunBatchStopsBetweenBatches: under MaxFail a failed batch ends the
-// run; the next batches are skipped.
+// run; the next batches are skipped. (The failing host is the last of its
+// batch, so no host of that batch can be skipped by the check before each
+// start, whatever the scheduling.)
 func TestRunBatchStopsBetweenBatches(t *testing.T) {
-	r := fleet.Runner{Parallel: 10, Batch: fleet.Limit{N: 3}, MaxFail: fleet.Limit{N: 1}, Do: failing("h4")}
+	r := fleet.Runner{Parallel: 10, Batch: fleet.Limit{N: 3}, MaxFail: fleet.Limit{N: 1}, Do: failing("h5")}
 	hosts := names(9)
 	_, by := collect(t, r.Run(context.Background(), hosts))
-	if got := statuses(hosts, by); got != "....F.sss" {
-		t.Errorf("got %s, want ....F.sss (batch 2 finishes, batch 3 skipped)", got)
+	if got := statuses(hosts, by); got != ".....Fsss" {
+		t.Errorf("got %s, want .....Fsss (batch 2 finishes, batch 3 skipped)", got)
 	}
 }
 
