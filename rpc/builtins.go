@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"io"
 	"slices"
 	"strconv"
 )
@@ -58,8 +57,10 @@ func (r *registry) builtins() []Method {
 		},
 		{
 			Name: "system.multicall",
-			Help: "Runs several calls in one request. Takes an array of structs {methodName, params} and returns " +
-				"an array holding, for each call, a one-element array with its result or a struct {faultCode, faultString}.",
+			Help: "Runs several calls in one request, in turn. Takes an array of structs {methodName, params} (at most " +
+				strconv.Itoa(r.lim.MaxMulticallCalls) + ") and returns an array holding, for each call, a one-element array " +
+				"with its result or a struct {faultCode, faultString}. The response is cut at " + strconv.FormatInt(r.lim.MaxBodyBytes, 10) +
+				" bytes: a result that would pass it becomes a fault, and the calls after it are not run.",
 			Signatures: [][]string{{"array", "array"}},
 			Func:       r.multicall,
 		},
@@ -80,16 +81,6 @@ func (r *registry) builtins() []Method {
 			},
 		},
 	}
-}
-
-// multicall runs each call in turn. Nested system.multicall is refused with a
-// fault entry; a result that cannot be encoded becomes a fault entry too.
-func (r *registry) multicall(ctx context.Context, calls []any) []any {
-	out := make([]any, len(calls))
-	for i, c := range calls {
-		out[i] = r.multicallOne(ctx, c)
-	}
-	return out
 }
 
 func (r *registry) multicallOne(ctx context.Context, c any) any {
@@ -115,9 +106,6 @@ func (r *registry) multicallOne(ctx context.Context, c any) any {
 	result, err := m.callNatural(ctx, params)
 	if err != nil {
 		return faultStruct(methodFault(err))
-	}
-	if err := writeResponse(io.Discard, result); err != nil {
-		return faultStruct(&Fault{Code: CodeInternal, Message: "encode result: " + err.Error()})
 	}
 	return []any{result}
 }

@@ -9,9 +9,12 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -48,6 +51,9 @@ type Client struct {
 	hc         *http.Client
 	lim        Limits
 	pools
+	// oneShot, once set, replaces hc: the server closed a kept-alive
+	// connection unannounced, so every call goes on a new connection.
+	oneShot atomic.Pointer[http.Client]
 }
 
 // ErrUnauthorized is matched (errors.Is) by the *HTTPError of a 401 answer.
@@ -57,9 +63,18 @@ var ErrUnauthorized = errors.New("rpc: unauthorized")
 type HTTPError struct {
 	StatusCode int    // 401
 	Status     string // "401 Unauthorized"
+	// Location is where a redirect (3xx) points, any password in it
+	// redacted. The Client follows no redirect: it would resend the
+	// credentials to wherever the server says.
+	Location string
 }
 
-func (e *HTTPError) Error() string { return "http status " + e.Status }
+func (e *HTTPError) Error() string {
+	if e.Location != "" {
+		return "http status " + e.Status + ": redirected to " + e.Location + " (not followed)"
+	}
+	return "http status " + e.Status
+}
 
 // Is makes errors.Is(err, ErrUnauthorized) true for a 401.
 func (e *HTTPError) Is(target error) bool {
@@ -76,7 +91,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		}
 		return nil, fmt.Errorf("rpc: invalid URL: %w", err)
 	}
-	c := &Client{user: cfg.Username, pass: cfg.Password, lim: cfg.Limits.withDefaults(), hc: cfg.HTTPClient}
+	c := &Client{user: cfg.Username, pass: cfg.Password, lim: cfg.Limits.withDefaults()}
+	if cfg.HTTPClient != nil {
+		hc := *cfg.HTTPClient // a copy: the caller's client keeps its own redirect policy
+		hc.CheckRedirect = noRedirect
+		c.hc = &hc
+	}
 	if u.User != nil && cfg.Username == "" && cfg.Password == "" {
 		c.user = u.User.Username()
 		c.pass, _ = u.User.Password()
@@ -91,7 +111,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			return nil, fmt.Errorf("rpc: invalid URL %s: no host", u.Redacted())
 		}
 		if c.hc == nil {
-			c.hc = &http.Client{Transport: newTransport(nil)}
+			c.hc = &http.Client{Transport: newTransport(nil), CheckRedirect: noRedirect}
 		}
 	case "unix":
 		sock, path, _ := strings.Cut(u.Path, ":/")
@@ -108,7 +128,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
 		}
-		c.hc = &http.Client{Transport: newTransport(dial)}
+		c.hc = &http.Client{Transport: newTransport(dial), CheckRedirect: noRedirect}
 		u = &url.URL{Scheme: "http", Host: "localhost", Path: "/" + path, RawQuery: u.RawQuery}
 	default:
 		return nil, fmt.Errorf("rpc: invalid URL %s: scheme must be http, https or unix", u.Redacted())
@@ -116,6 +136,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	c.url = u.String()
 	return c, nil
 }
+
+// noRedirect makes the HTTP client hand back a redirect as the response:
+// following it would send the Basic credentials (and the call) wherever
+// the server points.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // newTransport returns the default transport of a Client: many idle
 // connections per host (calls run in parallel), no transparent gzip (the
@@ -145,17 +170,87 @@ func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 //
 // Errors read "rpc: call "method": ..." and wrap the cause: a *Fault for a
 // fault answer (errors.As), an *HTTPError for a status other than 200
-// (errors.Is(err, ErrUnauthorized) for 401), the ctx error, or a network or
-// decoding error (a response that is not XML-RPC, truncated, larger than
-// Limits.MaxBodyBytes or nested deeper than Limits.MaxDepth).
+// (errors.Is(err, ErrUnauthorized) for 401; a redirect is not followed and
+// its HTTPError has the Location), the ctx error, or a network or decoding
+// error (a response that is not XML-RPC, truncated, larger than
+// Limits.MaxBodyBytes (ErrResponseTooLarge) or nested deeper than
+// Limits.MaxDepth).
+//
+// A call is sent again, once, only when it went out on a kept-alive
+// connection the server had closed: the connection failed (EOF, reset)
+// before any byte of a response came back. Some servers (Perl's
+// Frontier::Daemon) close every connection after answering without saying
+// Connection: close, so the next call on it races with the close.
+// Python's xmlrpc.client retries the same way. A call on a fresh
+// connection, one that timed out, or one that got any byte of an answer
+// is never sent twice. From then on the Client keeps no connection alive
+// to that server: each call has a connection of its own (a server that
+// answers one connection at a time would otherwise wait on an idle one).
 func (c *Client) Call(ctx context.Context, method string, args []any, reply any) error {
-	if err := c.call(ctx, method, args, reply); err != nil {
-		return fmt.Errorf("rpc: call %q: %w", method, err)
+	hc := c.hc
+	if one := c.oneShot.Load(); one != nil {
+		hc = one
+	}
+	err := c.call(ctx, hc, method, args, reply)
+	var stale *staleConnError
+	if errors.As(err, &stale) && ctx.Err() == nil {
+		err = c.call(ctx, c.stopKeepAlive(), method, args, reply)
+	}
+	if err != nil {
+		return fmt.Errorf("rpc: call %q: %w", method, unwrapStale(err))
 	}
 	return nil
 }
 
-func (c *Client) call(ctx context.Context, method string, args []any, reply any) error {
+// staleConnError is a request that failed on a reused connection before
+// any byte of the response arrived: the server had closed the connection.
+type staleConnError struct{ err error }
+
+func (e *staleConnError) Error() string { return e.err.Error() }
+func (e *staleConnError) Unwrap() error { return e.err }
+
+func unwrapStale(err error) error {
+	if s, ok := err.(*staleConnError); ok {
+		return s.err
+	}
+	return err
+}
+
+// closedBeforeAnswer says err is a connection the peer closed or reset:
+// what a kept-alive connection the server already dropped looks like.
+func closedBeforeAnswer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) || // the transport saw the close while writing
+		strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// stopKeepAlive switches c, once, to an HTTP client that opens a
+// connection per call and closes it after the answer: a copy of its
+// transport without keep-alive (the same dialer, so through the same SSH
+// link). The kept-alive idle connections are closed: the server may be
+// waiting on one. A transport that is not an *http.Transport cannot be
+// copied: then only its idle connections are closed.
+func (c *Client) stopKeepAlive() *http.Client {
+	if one := c.oneShot.Load(); one != nil {
+		return one
+	}
+	c.hc.CloseIdleConnections()
+	tr, ok := c.hc.Transport.(*http.Transport)
+	if !ok {
+		return c.hc
+	}
+	hc := *c.hc
+	tr = tr.Clone()
+	tr.DisableKeepAlives = true
+	hc.Transport = tr
+	if !c.oneShot.CompareAndSwap(nil, &hc) {
+		return c.oneShot.Load()
+	}
+	return &hc
+}
+
+func (c *Client) call(ctx context.Context, hc *http.Client, method string, args []any, reply any) error {
 	buf := c.getBuffer()
 	enc := &spillBuffer{buf: buf, max: maxPooledBuffer}
 	if err := writeCall(enc, method, args); err != nil {
@@ -196,11 +291,20 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 	h.Set("Content-Type", "text/xml")
 	h.Set("Accept-Encoding", "gzip")
 	h.Set("User-Agent", "rpcssh")
+	addCallHeader(ctx, h)
 	if c.auth {
 		req.SetBasicAuth(c.user, c.pass)
 	}
-	resp, err := c.hc.Do(req)
+	var reused, answered atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:              func(i httptrace.GotConnInfo) { reused.Store(i.Reused) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	}))
+	resp, err := hc.Do(req)
 	if err != nil {
+		if reused.Load() && !answered.Load() && ctx.Err() == nil && closedBeforeAnswer(err) {
+			return &staleConnError{err: err}
+		}
 		return err
 	}
 	defer func() {
@@ -210,7 +314,11 @@ func (c *Client) call(ctx context.Context, method string, args []any, reply any)
 		resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+		he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			he.Location = redactLocation(resp.Request.URL, resp.Header.Get("Location"))
+		}
+		return he
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
@@ -265,7 +373,20 @@ func (b *requestBody) Close() error {
 
 // ErrResponseTooLarge is wrapped by the error of a call whose response body
 // (after gzip decoding) exceeds Limits.MaxBodyBytes.
-var ErrResponseTooLarge = errors.New("rpc: response larger than Limits.MaxBodyBytes")
+var ErrResponseTooLarge = errors.New("rpc: response larger than the client's size limit")
+
+// redactLocation is a redirect's Location header safe to show: resolved
+// against the request's URL, any password replaced.
+func redactLocation(req *url.URL, loc string) string {
+	if loc == "" {
+		return "(no Location)"
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "(a Location that is not a URL)"
+	}
+	return req.ResolveReference(u).Redacted()
+}
 
 // MulticallCall is one call of a system.multicall.
 type MulticallCall struct {

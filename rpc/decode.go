@@ -3,9 +3,11 @@ package rpc
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 )
 
 // decoder reads one XML-RPC document (methodCall or methodResponse) from a
@@ -356,7 +358,7 @@ func (d *decoder) fault() (*Fault, error) {
 		return nil, err
 	}
 	f := &Fault{}
-	msg, _ := m["faultString"].(string)
+	msg := faultText(m["faultString"])
 	f.Message = msg
 	switch c := m["faultCode"].(type) {
 	case int64:
@@ -371,6 +373,23 @@ func (d *decoder) fault() (*Fault, error) {
 		}
 	}
 	return f, nil
+}
+
+// faultText is a faultString as text whatever its type: some servers
+// (Perl's XMLRPC::Lite) send it as base64.
+func faultText(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case []byte:
+		if utf8.Valid(t) {
+			return string(t)
+		}
+		return strconv.QuoteToASCII(string(t))
+	}
+	return fmt.Sprint(v)
 }
 
 // value decodes the content of a <value> whose start tag was just read,
@@ -583,6 +602,9 @@ func (d *decoder) array(v reflect.Value) error {
 			}
 			if n >= d.lim.MaxMembers {
 				return d.invalid("more than " + strconv.Itoa(d.lim.MaxMembers) + " array elements (Limits.MaxMembers)")
+			}
+			if n >= d.lim.MaxMulticallCalls && v.IsValid() && v.Type() == multicallCallsType {
+				return d.invalid("more than " + strconv.Itoa(d.lim.MaxMulticallCalls) + " calls in one system.multicall (Limits.MaxMulticallCalls)")
 			}
 			var ev reflect.Value
 			switch {

@@ -171,6 +171,9 @@ func load64(s string, i int) uint64 {
 
 // value writes <value>...</value> for v.
 func (e *encoder) value(v reflect.Value) error {
+	if ev := encodedOf(v); ev != nil {
+		return e.encoded(ev)
+	}
 	e.raw("<value>")
 	if err := e.inner(v); err != nil {
 		return err

@@ -39,8 +39,11 @@ type ServerConfig struct {
 	Realm              string // WWW-Authenticate realm; default "rpcssh"
 	Limits             Limits // request body size and codec bounds
 
-	// Logger gets one line per request: method, remote address, HTTP status,
-	// duration and fault code. Never params, results or credentials.
+	// Logger gets one record per request, message "rpc call", with the
+	// attributes method, remote (address), status (HTTP), duration and, for
+	// a fault, fault (its code); never params, results or credentials. A
+	// call that succeeds is logged at Debug, one that ends in a fault at
+	// Info, a request refused at the HTTP level (401, 413, ...) at Warn.
 	// nil: nothing is logged.
 	Logger *slog.Logger
 
@@ -200,7 +203,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 	out := s.getBuffer()
 	defer s.putBuffer(out)
 	resp := &spillBuffer{buf: out, max: maxPooledBuffer}
-	info := s.reg.dispatch(r.Context(), d, resp)
+	info := s.reg.dispatch(withRequestHeader(r.Context(), r.Header), d, resp)
 	if pooled != nil {
 		s.putBuffer(pooled)
 	}
@@ -353,9 +356,12 @@ func acceptsGzip(r *http.Request) bool {
 
 // logCall writes the one log line of a request: never params or secrets.
 func (s *Server) logCall(r *http.Request, o outcome, d time.Duration) {
-	level := slog.LevelInfo
-	if o.status != http.StatusOK {
+	level := slog.LevelDebug
+	switch {
+	case o.status != http.StatusOK:
 		level = slog.LevelWarn
+	case o.call.Fault != nil:
+		level = slog.LevelInfo
 	}
 	ctx := context.WithoutCancel(r.Context())
 	if !s.log.Enabled(ctx, level) {

@@ -678,7 +678,7 @@ func TestServerLogs(t *testing.T) {
 	var lines []string
 	for _, r := range h.recs {
 		var b strings.Builder
-		b.WriteString(r.Message)
+		b.WriteString(r.Level.String() + " " + r.Message)
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key != "duration" && a.Key != "remote" {
 				fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
@@ -688,9 +688,9 @@ func TestServerLogs(t *testing.T) {
 		lines = append(lines, b.String())
 	}
 	want := []string{
-		"rpc call method=echo status=200",
-		"rpc call method=fail status=200 fault=4",
-		"rpc call method= status=401",
+		"DEBUG rpc call method=echo status=200",
+		"INFO rpc call method=fail status=200 fault=4",
+		"WARN rpc call method= status=401",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))

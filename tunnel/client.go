@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -25,6 +26,8 @@ type Client struct {
 
 	mu    sync.Mutex
 	cause error // why the link ended; set once, before done is closed
+
+	onClose []io.Closer // released after the connection (DialDestination)
 }
 
 // Dial connects to cfg.Addr (through cfg.Jump hops, if any), verifies the
@@ -47,6 +50,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.NetDial = hop.DialContext
 	}
 	netDial := cfg.NetDial
+	if cfg.ProxyCommand != "" && hop == nil {
+		netDial = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialProxyCommand(ctx, cfg.ProxyCommand, cfg.ProxyStderr)
+		}
+	}
 	if netDial == nil {
 		var d net.Dialer
 		netDial = d.DialContext
@@ -203,6 +211,9 @@ func (c *Client) Close() error {
 		c.wg.Wait()
 		if c.parent != nil {
 			c.parent.Close()
+		}
+		for _, cl := range c.onClose {
+			_ = cl.Close()
 		}
 	})
 	return nil

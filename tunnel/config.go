@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -47,6 +48,21 @@ type Config struct {
 	// has no entry yet (StrictHostKeyChecking=accept-new). A changed key is
 	// still refused.
 	AcceptNew bool
+	// HostKeyAlias, when set, is the name looked up and recorded in
+	// known_hosts instead of the host of Addr (ssh's HostKeyAlias). Names
+	// are compared lowercased, as ssh does.
+	HostKeyAlias string
+	// HostKeyAdded is called after AcceptNew recorded a new host: the name
+	// as written to file, and the key. Nil: nothing.
+	HostKeyAdded func(host, file string, key ssh.PublicKey)
+	// ProxyCommand, when set and Jump is empty, is run with /bin/sh -c and
+	// SSH is spoken over its standard input and output instead of a TCP
+	// connection (ssh's ProxyCommand; tokens already expanded). Each Dial
+	// runs it anew; closing the Client ends it. Variables named RPCSSH_*
+	// are removed from its environment.
+	ProxyCommand string
+	// ProxyStderr receives the ProxyCommand's standard error; nil discards.
+	ProxyStderr io.Writer
 	// Jump lists ProxyJump hops, the first one outermost. Each hop is
 	// verified with its own Config.
 	Jump []Config

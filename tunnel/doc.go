@@ -19,9 +19,20 @@
 // verify every hop, and on Linux the SSH socket re-arms TCP_QUICKACK to
 // avoid the 40 ms Nagle x delayed-ACK stall against OpenSSH's sshd.
 //
-// The package never reads ~/.ssh on its own: callers pass paths (see
-// ReadSSHConfig for ~/.ssh/config). It never logs.
+// # Resolving a destination as ssh does
+//
+// Dial reads nothing implicitly: everything it uses is in its Config.
+// Resolve (and Resolver, for many destinations) is the separate, explicit
+// step that turns "lab" into a Config the way OpenSSH 9.2 does: ssh_config
+// (Host and Match blocks, Include, tokens, ssh's case rules, refusing what
+// ssh refuses), ssh's command-line flags as ResolveOptions (-l -p -i -J -F
+// -o), the agent (IdentityAgent), the key files (refusing unprotected
+// ones), the known_hosts files, and ProxyJump or ProxyCommand.
+// DialDestination does both in one call. Keywords lists what is supported.
+// The package never logs or prints: -v style lines go to
+// ResolveOptions.Verbose when the caller gives one.
 //
 // Use Client.DialContext as an http.Transport's DialContext, or
-// Client.Forward to serve a local port. See the Dial example.
+// Client.Forward to serve a local port. See the Dial, Resolve and
+// DialDestination examples.
 package tunnel

@@ -45,18 +45,26 @@ func TestKeepaliveFrozenServer(t *testing.T) {
 
 // OpenSSH (and tunneltest) answer keepalive@openssh.com with a failure
 // reply: that still means alive, so an idle link survives many intervals.
+// Were a failure reply counted as unanswered, the link would die after
+// KeepaliveMax intervals; it is watched for three times that. The interval
+// and the number of misses leave a loaded machine's scheduler 600 ms to
+// deliver an answer (20 ms and 1 miss did not, on a busy CI machine).
 func TestKeepaliveFailureReplyMeansAlive(t *testing.T) {
+	const (
+		interval = 200 * time.Millisecond
+		misses   = 3
+	)
 	p := newInProc(t, tunneltest.Config{})
 	cfg := p.config()
-	cfg.KeepaliveInterval = 20 * time.Millisecond
-	cfg.KeepaliveMax = 1
+	cfg.KeepaliveInterval = interval
+	cfg.KeepaliveMax = misses
 	c := dialOK(t, cfg)
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
 	select {
 	case err := <-done:
 		t.Fatalf("link died while idle: %v", err)
-	case <-time.After(500 * time.Millisecond): // 25 intervals
+	case <-time.After(3 * (misses + 1) * interval):
 	}
 	conn, err := c.DialContext(testCtx(t), "tcp", echoAddr(t, "tcp", "127.0.0.1:0"))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	skeema "github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -44,18 +45,33 @@ func hostKeyPolicy(cfg Config) (ssh.HostKeyCallback, []string, error) {
 			return nil, nil, err
 		}
 	}
+	name := knownHostsName(cfg)
 	algos := cfg.HostKeyAlgorithms
 	if algos == nil && kh.db != nil {
-		algos = supportedOnly(kh.db.HostKeyAlgorithms(cfg.Addr))
+		algos = supportedOnly(kh.db.HostKeyAlgorithms(name))
 	}
 	if len(algos) == 0 {
 		algos = defaultHostKeyAlgorithms()
 	}
-	v := &verifier{files: kh.files, acceptNew: cfg.AcceptNew}
+	v := &verifier{name: name, files: kh.files, acceptNew: cfg.AcceptNew, added: cfg.HostKeyAdded}
 	if kh.db != nil {
 		v.check = kh.db.HostKeyCallback()
 	}
 	return v.callback, algos, nil
+}
+
+// knownHostsName is the host:port looked up in known_hosts: HostKeyAlias
+// or the host of Addr, lowercased, as OpenSSH canonicalises it (so
+// "LocalHost" is "localhost" and a changed key is still detected).
+func knownHostsName(cfg Config) string {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return strings.ToLower(cfg.Addr)
+	}
+	if cfg.HostKeyAlias != "" {
+		host = cfg.HostKeyAlias
+	}
+	return net.JoinHostPort(strings.ToLower(host), port)
 }
 
 // KnownHosts is a set of known_hosts files read once, to verify many
@@ -118,12 +134,15 @@ func supportedOnly(algos []string) []string {
 // verifier turns knownhosts results into this package's typed errors and
 // implements accept-new.
 type verifier struct {
+	name      string // host:port as looked up (see knownHostsName)
+	added     func(host, file string, key ssh.PublicKey)
 	files     []string
 	acceptNew bool
 	check     ssh.HostKeyCallback // nil: no entries at all
 }
 
-func (v *verifier) callback(host string, remote net.Addr, key ssh.PublicKey) error {
+func (v *verifier) callback(_ string, remote net.Addr, key ssh.PublicKey) error {
+	host := v.name
 	if v.check == nil {
 		return v.unknown(host, key)
 	}
@@ -172,6 +191,9 @@ func (v *verifier) unknown(host string, key ssh.PublicKey) error {
 	}
 	if err := appendKnownHost(v.files[0], host, key); err != nil {
 		return fmt.Errorf("tunnel: accept new host key for %s: %w", host, err)
+	}
+	if v.added != nil {
+		v.added(knownhosts.Normalize(host), v.files[0], key)
 	}
 	return nil
 }

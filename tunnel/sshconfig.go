@@ -1,17 +1,18 @@
 package tunnel
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxIncludeDepth bounds nested Include directives, as OpenSSH does
@@ -24,6 +25,9 @@ const maxIncludeDepth = 16
 type LookupEnv struct {
 	Home      string // replaces a leading "~" and %d; empty: left as is, with a warning
 	LocalUser string // %u, the default for %r, and the Match localuser / user criteria
+	// Exec runs a Match exec command and reports whether it exited 0; nil
+	// runs it with /bin/sh -c, as ssh does.
+	Exec func(command string) bool
 }
 
 // SSHConfig is a parsed ssh_config(5) file, read leniently: keywords this
@@ -44,18 +48,47 @@ type SSHConfig struct {
 // the default (the alias itself for HostName, 22 for Port, the local user for
 // User, the default key and known_hosts paths).
 type HostConfig struct {
-	HostName string
+	HostName string // lowercased, as ssh dials it
 	User     string
-	Port     string
+	Port     string // decimal, 1-65535
 	// IdentityFiles accumulate across all matching blocks, in file order,
 	// with "~" and the %d %h %p %r %u %% tokens expanded.
 	IdentityFiles []string
+	// CertificateFiles accumulate like IdentityFiles.
+	CertificateFiles []string
 	// UserKnownHostsFiles is the first UserKnownHostsFile line that applies
 	// (it may name several files), expanded like IdentityFiles.
+	// UserKnownHostsNone is set for "UserKnownHostsFile none".
 	UserKnownHostsFiles []string
+	UserKnownHostsNone  bool
+	// GlobalKnownHostsFiles and GlobalKnownHostsNone: the same for
+	// GlobalKnownHostsFile.
+	GlobalKnownHostsFiles []string
+	GlobalKnownHostsNone  bool
 	// ProxyJump is the raw hop list ("user@host:port,host2"); "none" yields "".
-	// ParseProxyJump splits it.
-	ProxyJump string
+	// ParseProxyJump splits it. ProxyCommand is the command line as
+	// written, tokens not yet expanded. Only the first of the two that
+	// applies is set, as in ssh.
+	ProxyJump    string
+	ProxyCommand string
+	// StrictHostKeyChecking is yes, no, ask, accept-new or off ("" unset).
+	StrictHostKeyChecking string
+	// HostKeyAlias names the host in known_hosts instead of HostName.
+	HostKeyAlias string
+	// ConnectTimeout and ServerAliveInterval: 0 when unset.
+	ConnectTimeout      time.Duration
+	ServerAliveInterval time.Duration
+	// ConnectionAttempts and ServerAliveCountMax: 0 when unset.
+	ConnectionAttempts  int
+	ServerAliveCountMax int
+	IdentitiesOnly      bool
+	BatchMode           bool
+	// IdentityAgent is a socket path (expanded), "none", "SSH_AUTH_SOCK" or
+	// "$VAR"; "" when unset.
+	IdentityAgent string
+	// Ignored lists keywords that were set but have no effect here, as
+	// "file:line: keyword ...", for ssh -v style notes.
+	Ignored []string
 	// Warnings lists what was skipped or could not be evaluated, as
 	// "file:line: message".
 	Warnings []string
@@ -82,34 +115,102 @@ type directive struct {
 	conds []*condition
 }
 
+// ConfigError is an ssh_config line (or -o option) that ssh would refuse:
+// an unknown keyword without IgnoreUnknown, a keyword with no value, a bad
+// value, or Include nested too deeply. Where is "file:line".
+type ConfigError struct {
+	Where string
+	Msg   string
+	Err   error // the I/O error, if any
+}
+
+func (e *ConfigError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("tunnel: ssh config %s: %s: %v", e.Where, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("tunnel: ssh config %s: %s", e.Where, e.Msg)
+}
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// configKind says where relative Include paths are resolved: ~/.ssh for a
+// user config (even one given with ssh -F), /etc/ssh for the system one.
+type configKind int
+
+const (
+	userConfig configKind = iota
+	systemConfig
+)
+
 // ReadSSHConfig parses the ssh_config file at path. A missing file yields an
-// empty config and no error; other I/O errors on the top file are returned.
-// Relative Include paths are resolved against the directory of path (which is
-// ~/.ssh for a user config, as OpenSSH does). Include paths that start with
-// "~" need a home directory: use ReadSSHConfigEnv to give one, otherwise they
-// are skipped with a warning.
+// empty config and no error; other I/O errors, and lines ssh would refuse
+// (*ConfigError, with file:line), are returned. Relative Include paths are
+// resolved against ~/.ssh, as OpenSSH does for a user config: use
+// ReadSSHConfigEnv to give the home directory, otherwise they are skipped
+// with a warning.
 func ReadSSHConfig(path string) (*SSHConfig, error) {
 	return ReadSSHConfigEnv(path, LookupEnv{})
 }
 
 // ReadSSHConfigEnv is ReadSSHConfig with the caller's environment, which is
-// stored in the result's Env field and used for "~" in Include paths.
+// stored in the result's Env field and used for "~" and relative Include
+// paths.
 func ReadSSHConfigEnv(path string, env LookupEnv) (*SSHConfig, error) {
+	c, err := readSSHConfig(path, env, userConfig)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &SSHConfig{Env: env}, nil
+	}
+	return c, err
+}
+
+func readSSHConfig(path string, env LookupEnv, kind configKind) (*SSHConfig, error) {
 	c := &SSHConfig{Env: env}
 	data, err := readConfigFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: read ssh config %s: %w", path, err)
 	}
-	p := parser{cfg: c, baseDir: filepath.Dir(path), home: env.Home}
-	p.parse(path, data, nil, 0)
+	p := parser{cfg: c, home: env.Home}
+	switch {
+	case kind == systemConfig:
+		p.baseDir = "/etc/ssh"
+	case env.Home != "":
+		p.baseDir = filepath.Join(env.Home, ".ssh")
+	}
+	if err := p.parse(path, data, nil, 0); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// parseCommandLine parses ssh -o options ("Key=Value" or "Key Value") with
+// the config file's rules; Host, Match and Include are refused there.
+func parseCommandLine(options []string, env LookupEnv) ([]directive, error) {
+	c := &SSHConfig{Env: env}
+	p := parser{cfg: c, home: env.Home}
+	for i, o := range options {
+		where := fmt.Sprintf("-o %q", o)
+		key, args, err := splitLine(o)
+		if err != nil {
+			return nil, &ConfigError{Where: where, Msg: err.Error()}
+		}
+		switch key {
+		case "":
+			return nil, &ConfigError{Where: where, Msg: "empty option"}
+		case "host", "match", "include":
+			return nil, &ConfigError{Where: where, Msg: "not allowed on the command line"}
+		}
+		if err := p.directive(where, key, args, nil, i); err != nil {
+			return nil, err
+		}
+	}
+	return c.directives, nil
 }
 
 // maxConfigBytes bounds one config file; real ones are a few KiB.
 const maxConfigBytes = 4 << 20
+
+// maxIncludedFiles bounds the files one config may read through Include,
+// so that includes fanning out to each other cannot take exponential work.
+const maxIncludedFiles = 256
 
 // readConfigFile reads a regular file of at most maxConfigBytes, so that an
 // Include of /dev/zero, a FIFO or a directory cannot hang or exhaust memory.
@@ -137,9 +238,11 @@ func readConfigFile(path string) ([]byte, error) {
 }
 
 type parser struct {
-	cfg     *SSHConfig
-	baseDir string
-	home    string
+	cfg      *SSHConfig
+	baseDir  string
+	home     string
+	included int
+	ignore   []string // IgnoreUnknown patterns seen so far
 }
 
 func (p *parser) warn(where, format string, args ...any) {
@@ -148,19 +251,23 @@ func (p *parser) warn(where, format string, args ...any) {
 
 // parse appends the directives of one file. outer are the conditions of the
 // Include site (nil at top level); a Host or Match line inside the file
-// replaces only the file's own innermost condition, as OpenSSH does.
-func (p *parser) parse(name string, data []byte, outer []*condition, depth int) {
+// replaces only the file's own innermost condition, as OpenSSH does. Lines
+// of any length are read.
+func (p *parser) parse(name string, data []byte, outer []*condition, depth int) error {
 	conds := outer
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	lineNo := 0
-	for sc.Scan() {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
 		lineNo++
 		where := name + ":" + strconv.Itoa(lineNo)
-		key, args, err := splitLine(sc.Text())
+		key, args, err := splitLine(string(line))
 		if err != nil {
-			p.warn(where, "%v", err)
-			continue
+			return &ConfigError{Where: where, Msg: err.Error()}
 		}
 		if key == "" {
 			continue
@@ -168,25 +275,61 @@ func (p *parser) parse(name string, data []byte, outer []*condition, depth int) 
 		switch key {
 		case "host":
 			if len(args) == 0 {
-				p.warn(where, "Host without patterns, block never applies")
-				args = nil
+				return &ConfigError{Where: where, Msg: "Host directive with no patterns"}
 			}
-			conds = appendCond(outer, &condition{host: append([]string{}, args...), skip: len(args) == 0})
+			conds = appendCond(outer, &condition{host: append([]string{}, args...)})
 		case "match":
 			cond, msg := parseMatch(args)
+			if cond == nil {
+				return &ConfigError{Where: where, Msg: msg}
+			}
 			if msg != "" {
 				p.warn(where, "%s, block skipped", msg)
 			}
 			conds = appendCond(outer, cond)
 		case "include":
-			p.include(where, args, conds, depth)
+			if len(args) == 0 {
+				return &ConfigError{Where: where, Msg: "Include: missing argument"}
+			}
+			if err := p.include(where, args, conds, depth); err != nil {
+				return err
+			}
 		default:
-			p.cfg.directives = append(p.cfg.directives, directive{key: key, args: args, where: where, conds: conds})
+			if err := p.directive(where, key, args, conds, lineNo); err != nil {
+				return err
+			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		p.warn(name, "%v", err)
+	return nil
+}
+
+// directive checks one keyword line as ssh does and records it.
+func (p *parser) directive(where, key string, args []string, conds []*condition, _ int) error {
+	kw, known := keywords[key]
+	if !known {
+		for _, pat := range p.ignore {
+			if matchPatternList(key, strings.Split(pat, ",")) {
+				return nil
+			}
+		}
+		return &ConfigError{Where: where, Msg: fmt.Sprintf("bad configuration option: %s", key)}
 	}
+	if len(args) == 0 || (len(args) == 1 && args[0] == "" && kw.single) {
+		return &ConfigError{Where: where, Msg: fmt.Sprintf("%s: missing argument", key)}
+	}
+	if kw.single && len(args) > 1 {
+		return &ConfigError{Where: where, Msg: fmt.Sprintf("%s: garbage at end of line", key)}
+	}
+	if kw.check != nil {
+		if msg := kw.check(args); msg != "" {
+			return &ConfigError{Where: where, Msg: key + ": " + msg}
+		}
+	}
+	if key == "ignoreunknown" {
+		p.ignore = append(p.ignore, strings.ToLower(args[0]))
+	}
+	p.cfg.directives = append(p.cfg.directives, directive{key: key, args: args, where: where, conds: conds})
+	return nil
 }
 
 func appendCond(outer []*condition, c *condition) []*condition {
@@ -194,10 +337,9 @@ func appendCond(outer []*condition, c *condition) []*condition {
 	return append(append(out, outer...), c)
 }
 
-func (p *parser) include(where string, args []string, conds []*condition, depth int) {
+func (p *parser) include(where string, args []string, conds []*condition, depth int) error {
 	if depth+1 > maxIncludeDepth {
-		p.warn(where, "Include nested deeper than %d, skipped", maxIncludeDepth)
-		return
+		return &ConfigError{Where: where, Msg: "too many recursive configuration includes"}
 	}
 	for _, arg := range args {
 		pat := arg
@@ -212,6 +354,10 @@ func (p *parser) include(where string, args []string, conds []*condition, depth 
 			p.warn(where, "Include %s: ~user is not supported, skipped", arg)
 			continue
 		case !filepath.IsAbs(pat):
+			if p.baseDir == "" {
+				p.warn(where, "Include %s: no home directory given, skipped", arg)
+				continue
+			}
 			pat = filepath.Join(p.baseDir, pat)
 		}
 		matches, err := filepath.Glob(pat)
@@ -221,23 +367,31 @@ func (p *parser) include(where string, args []string, conds []*condition, depth 
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
+			p.included++
+			if p.included > maxIncludedFiles {
+				return &ConfigError{Where: where, Msg: fmt.Sprintf("Include: more than %d files included in all", maxIncludedFiles)}
+			}
 			data, err := readConfigFile(m)
 			if err != nil {
 				p.warn(where, "Include %s: %v", m, err)
 				continue
 			}
-			p.parse(m, data, conds, depth+1)
+			if err := p.parse(m, data, conds, depth+1); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
-// parseMatch turns the arguments of a Match line into a condition. Criteria
-// it cannot evaluate make the block inapplicable and return a message.
+// parseMatch turns the arguments of a Match line into a condition. A
+// syntax ssh refuses returns nil and the message; criteria this package
+// cannot evaluate (canonical, final) make the block inapplicable and
+// return a warning.
 func parseMatch(args []string) (*condition, string) {
 	c := &condition{criteria: []criterion{}}
 	if len(args) == 0 {
-		c.skip = true
-		return c, "Match without criteria"
+		return nil, "Match: missing criteria"
 	}
 	for i := 0; i < len(args); i++ {
 		name := strings.ToLower(args[i])
@@ -246,16 +400,17 @@ func parseMatch(args []string) (*condition, string) {
 		switch name {
 		case "all":
 			c.criteria = append(c.criteria, criterion{name: "all", negate: neg})
-		case "host", "originalhost", "user", "localuser":
+		case "canonical", "final":
+			c.skip = true
+			return c, fmt.Sprintf("Match %s is not supported", name)
+		case "host", "originalhost", "user", "localuser", "exec":
 			if i+1 >= len(args) {
-				c.skip = true
-				return c, fmt.Sprintf("Match %s without an argument", name)
+				return nil, fmt.Sprintf("Match %s: missing argument", name)
 			}
 			i++
 			c.criteria = append(c.criteria, criterion{name: name, negate: neg, pattern: args[i]})
 		default:
-			c.skip = true
-			return c, fmt.Sprintf("Match %s is not supported", name)
+			return nil, fmt.Sprintf("Match: unsupported attribute %q", args[i])
 		}
 	}
 	return c, ""
@@ -277,6 +432,14 @@ func splitLine(line string) (string, []string, error) {
 	rest := strings.TrimLeft(s[end:], " \t")
 	if strings.HasPrefix(rest, "=") {
 		rest = strings.TrimLeft(rest[1:], " \t")
+	}
+	switch key {
+	case "proxycommand", "localcommand", "remotecommand", "knownhostscommand":
+		// ssh keeps the rest of the line as it is: a shell command.
+		if rest == "" {
+			return key, nil, nil
+		}
+		return key, []string{rest}, nil
 	}
 	args, err := splitArgs(rest)
 	if err != nil {
@@ -335,65 +498,125 @@ func splitArgs(s string) ([]string, error) {
 // Lookup resolves the settings for alias (what the user typed as the host)
 // with OpenSSH semantics: directives apply in file order when their Host or
 // Match conditions hold, the first value obtained for a keyword wins, and
-// IdentityFile accumulates. Host patterns match the alias; Match host
-// matches the HostName obtained so far (or the alias). Patterns support
-// "*", "?" and "!negation" and are matched case-insensitively.
+// IdentityFile and CertificateFile accumulate. Host patterns match the
+// alias as typed, case-sensitively; Match host (against the HostName
+// obtained so far) and Match originalhost ignore case. Patterns support
+// "*", "?" and "!negation". HostName is returned lowercased, as ssh dials
+// and looks it up.
 func (c *SSHConfig) Lookup(alias string) HostConfig {
+	hc, _ := c.lookup(alias, nil)
+	return hc
+}
+
+// lookup is Lookup with directives that come before the file's (the
+// command line's, first value wins).
+func (c *SSHConfig) lookup(alias string, pre []directive) (HostConfig, error) {
 	var hc HostConfig
 	if c == nil {
-		return hc
+		c = &SSHConfig{}
 	}
-	alias = strings.ToLower(alias)
 	hc.Warnings = append(hc.Warnings, c.warnings...)
 	l := lookup{env: c.Env, alias: alias, hc: &hc, memo: map[*condition]bool{}}
-	var identities, knownHosts []string
-	var knownHostsWhere string
-	var identitiesWhere []string
+	var identities, certs, knownHosts, globalKnownHosts []string
+	var knownHostsWhere, globalWhere string
+	var identitiesWhere, certsWhere []string
+	seen := map[string]bool{}
 	proxySet := false
-	for _, d := range c.directives {
+	all := append(append([]directive(nil), pre...), c.directives...)
+	for _, d := range all {
 		if !l.applies(d.conds) {
 			continue
 		}
+		first := !seen[d.key]
+		seen[d.key] = true
+		arg := d.args[0]
 		switch d.key {
 		case "hostname":
-			if hc.HostName == "" && len(d.args) > 0 {
-				hc.HostName = expandHostName(d.args[0], alias)
+			if first {
+				hc.HostName = strings.ToLower(expandHostName(arg, alias))
 			}
 		case "user":
-			if hc.User == "" && len(d.args) > 0 {
-				hc.User = d.args[0]
+			if first {
+				hc.User = arg
 			}
 		case "port":
-			if hc.Port == "" && len(d.args) > 0 {
-				if n, err := strconv.Atoi(d.args[0]); err != nil || n < 1 || n > 65535 {
-					hc.Warnings = append(hc.Warnings, d.where+": bad Port "+strconv.Quote(d.args[0])+", ignored")
-				} else {
-					hc.Port = d.args[0]
-				}
+			if first {
+				n, _ := parsePort(arg)
+				hc.Port = strconv.Itoa(n)
 			}
 		case "identityfile":
-			for _, a := range d.args {
-				identities = append(identities, a)
-				identitiesWhere = append(identitiesWhere, d.where)
-			}
+			identities = append(identities, arg)
+			identitiesWhere = append(identitiesWhere, d.where)
+		case "certificatefile":
+			certs = append(certs, arg)
+			certsWhere = append(certsWhere, d.where)
 		case "userknownhostsfile":
-			if knownHosts == nil && len(d.args) > 0 {
-				knownHosts = d.args
-				knownHostsWhere = d.where
+			if first {
+				knownHosts, knownHostsWhere = d.args, d.where
+			}
+		case "globalknownhostsfile":
+			if first {
+				globalKnownHosts, globalWhere = d.args, d.where
 			}
 		case "proxyjump":
-			if !proxySet && len(d.args) > 0 {
+			if !proxySet {
 				proxySet = true
-				if !strings.EqualFold(d.args[0], "none") {
-					hc.ProxyJump = strings.Join(d.args, ",")
+				if !strings.EqualFold(arg, "none") {
+					hc.ProxyJump = arg
 				}
 			}
 		case "proxycommand":
-			if !proxySet && len(d.args) > 0 {
+			if !proxySet {
 				proxySet = true
-				if !strings.EqualFold(d.args[0], "none") {
-					hc.Warnings = append(hc.Warnings, d.where+": ProxyCommand is not supported, ignored")
+				if !strings.EqualFold(arg, "none") {
+					hc.ProxyCommand = arg
 				}
+			}
+		case "stricthostkeychecking":
+			if first {
+				hc.StrictHostKeyChecking = strings.ToLower(arg)
+				switch hc.StrictHostKeyChecking {
+				case "true":
+					hc.StrictHostKeyChecking = "yes"
+				case "false":
+					hc.StrictHostKeyChecking = "no"
+				}
+			}
+		case "hostkeyalias":
+			if first {
+				hc.HostKeyAlias = strings.ToLower(arg)
+			}
+		case "connecttimeout":
+			if first {
+				hc.ConnectTimeout, _ = parseSeconds(arg)
+			}
+		case "connectionattempts":
+			if first {
+				hc.ConnectionAttempts, _ = strconv.Atoi(arg)
+			}
+		case "serveraliveinterval":
+			if first {
+				hc.ServerAliveInterval, _ = parseSeconds(arg)
+			}
+		case "serveralivecountmax":
+			if first {
+				hc.ServerAliveCountMax, _ = strconv.Atoi(arg)
+			}
+		case "identitiesonly":
+			if first {
+				hc.IdentitiesOnly = isYes(arg)
+			}
+		case "batchmode":
+			if first {
+				hc.BatchMode = isYes(arg)
+			}
+		case "identityagent":
+			if first {
+				hc.IdentityAgent = arg
+			}
+		default:
+			if first && keywords[d.key].status == KeywordIgnored {
+				hc.Ignored = append(hc.Ignored, d.where+": "+d.key+" is read but has no effect here")
 			}
 		}
 	}
@@ -401,12 +624,31 @@ func (c *SSHConfig) Lookup(alias string) HostConfig {
 	for i, f := range identities {
 		hc.IdentityFiles = append(hc.IdentityFiles, l.expandPath(f, identitiesWhere[i]))
 	}
-	if !(len(knownHosts) == 1 && strings.EqualFold(knownHosts[0], "none")) {
+	for i, f := range certs {
+		hc.CertificateFiles = append(hc.CertificateFiles, l.expandPath(f, certsWhere[i]))
+	}
+	if len(knownHosts) == 1 && strings.EqualFold(knownHosts[0], "none") {
+		hc.UserKnownHostsNone = true
+	} else {
 		for _, f := range knownHosts {
 			hc.UserKnownHostsFiles = append(hc.UserKnownHostsFiles, l.expandPath(f, knownHostsWhere))
 		}
 	}
-	return hc
+	if len(globalKnownHosts) == 1 && strings.EqualFold(globalKnownHosts[0], "none") {
+		hc.GlobalKnownHostsNone = true
+	} else {
+		for _, f := range globalKnownHosts {
+			hc.GlobalKnownHostsFiles = append(hc.GlobalKnownHostsFiles, l.expandPath(f, globalWhere))
+		}
+	}
+	if hc.IdentityAgent != "" && !strings.EqualFold(hc.IdentityAgent, "none") && hc.IdentityAgent != "SSH_AUTH_SOCK" && !strings.HasPrefix(hc.IdentityAgent, "$") {
+		hc.IdentityAgent = l.expandPath(hc.IdentityAgent, "IdentityAgent")
+	}
+	return hc, nil
+}
+
+func isYes(s string) bool {
+	return strings.EqualFold(s, "yes") || strings.EqualFold(s, "true")
 }
 
 type lookup struct {
@@ -437,7 +679,7 @@ func (l *lookup) eval(c *condition) bool {
 		return false
 	}
 	if c.criteria == nil {
-		return matchPatternList(l.alias, c.host)
+		return matchPatternListCase(l.alias, c.host)
 	}
 	for _, cr := range c.criteria {
 		var ok bool
@@ -452,6 +694,8 @@ func (l *lookup) eval(c *condition) bool {
 			ok = matchPatternList(l.remoteUser(), strings.Split(cr.pattern, ","))
 		case "localuser":
 			ok = matchPatternList(l.env.LocalUser, strings.Split(cr.pattern, ","))
+		case "exec":
+			ok = l.exec(cr.pattern)
 		}
 		if ok == cr.negate {
 			return false
@@ -462,9 +706,19 @@ func (l *lookup) eval(c *condition) bool {
 
 func (l *lookup) hostName() string {
 	if l.hc.HostName != "" {
-		return strings.ToLower(l.hc.HostName)
+		return l.hc.HostName
 	}
-	return l.alias
+	return strings.ToLower(l.alias)
+}
+
+// exec runs a Match exec command through /bin/sh -c, tokens expanded as
+// ssh does; it matches when the command exits 0.
+func (l *lookup) exec(command string) bool {
+	command = l.expandTokens(command, "Match exec")
+	if l.env.Exec != nil {
+		return l.env.Exec(command)
+	}
+	return exec.Command("/bin/sh", "-c", command).Run() == nil
 }
 
 func (l *lookup) remoteUser() string {
@@ -475,12 +729,21 @@ func (l *lookup) remoteUser() string {
 }
 
 // matchPatternList reports whether s matches at least one positive pattern
-// and no negated one.
+// and no negated one, ignoring case (Match host, originalhost, user).
 func matchPatternList(s string, patterns []string) bool {
-	s = strings.ToLower(s)
+	lower := make([]string, len(patterns))
+	for i, p := range patterns {
+		lower[i] = strings.ToLower(p)
+	}
+	return matchPatternListCase(strings.ToLower(s), lower)
+}
+
+// matchPatternListCase is matchPatternList with case significant, as ssh
+// matches Host patterns against the destination as typed.
+func matchPatternListCase(s string, patterns []string) bool {
 	matched := false
 	for _, p := range patterns {
-		p = strings.ToLower(strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
 		}
@@ -560,6 +823,13 @@ func (l *lookup) expandPath(v, where string) string {
 			v = filepath.Join(home, v[1:])
 		}
 	}
+	return l.expandTokens(v, where)
+}
+
+// expandTokens expands %d %h %n %p %r %u %% (and %L, %l: the local host
+// name) in v.
+func (l *lookup) expandTokens(v, where string) string {
+	home := l.env.Home
 	if !strings.Contains(v, "%") {
 		return v
 	}
@@ -587,6 +857,12 @@ func (l *lookup) expandPath(v, where string) string {
 			b.WriteString(l.remoteUser())
 		case 'u':
 			b.WriteString(l.env.LocalUser)
+		case 'l', 'L':
+			name, _ := os.Hostname()
+			if v[i] == 'L' {
+				name, _, _ = strings.Cut(name, ".")
+			}
+			b.WriteString(name)
 		case 'd':
 			if home == "" {
 				l.hc.Warnings = append(l.hc.Warnings, where+": no home directory given to expand %d")

@@ -177,7 +177,7 @@ func parseLiteral(a string) (any, error) {
 	}
 	v, err := decodeJSON([]byte(a))
 	if err != nil {
-		if looksJSON {
+		if looksJSON || errors.Is(err, errNumberRange) {
 			return nil, fmt.Errorf("invalid JSON (prefix with string: to send it as text): %v", err)
 		}
 		return a, nil // 007, 1.2.3, -v: plain words
@@ -231,6 +231,10 @@ func decodeJSON(data []byte) (any, error) {
 	return convertNumbers(v)
 }
 
+// errNumberRange is a JSON number that XML-RPC cannot carry: never sent
+// silently as a string instead.
+var errNumberRange = errors.New("is out of the range")
+
 func convertNumbers(v any) (any, error) {
 	switch t := v.(type) {
 	case json.Number:
@@ -238,13 +242,13 @@ func convertNumbers(v any) (any, error) {
 		if !strings.ContainsAny(s, ".eE") {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("integer %s does not fit in 64 bits", shorten(s))
+				return nil, fmt.Errorf("integer %s %w: XML-RPC carries at most 64 bits (send it as text with string:)", shorten(s), errNumberRange)
 			}
 			return n, nil
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return nil, fmt.Errorf("number %s is out of range", shorten(s))
+			return nil, fmt.Errorf("number %s %w of a double", shorten(s), errNumberRange)
 		}
 		return f, nil
 	case []any:
@@ -265,4 +269,33 @@ func convertNumbers(v any) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// dateWarning says what XML-RPC's dateTime.iso8601 (whole seconds, no
+// zone) drops of the date: arguments among params, "" when nothing: a
+// fraction of a second, or a zone other than UTC (the time is sent
+// converted to UTC, so the instant is kept to the second).
+func dateWarning(params []any) string {
+	var notes []string
+	for i, p := range params {
+		t, ok := p.(time.Time)
+		if !ok {
+			continue
+		}
+		var dropped []string
+		if t.Nanosecond() != 0 {
+			dropped = append(dropped, "the fraction of a second ("+t.Format(".999999999")+")")
+		}
+		if _, off := t.Zone(); off != 0 {
+			dropped = append(dropped, "the zone "+t.Format("-07:00")+" (converted to UTC)")
+		}
+		if len(dropped) > 0 {
+			notes = append(notes, fmt.Sprintf("argument %d sent as %s: dropped %s", i+1,
+				t.UTC().Format("20060102T15:04:05"), strings.Join(dropped, " and ")))
+		}
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return "XML-RPC's dateTime carries whole seconds and no zone: " + strings.Join(notes, "; ")
 }

@@ -95,7 +95,12 @@ func TestParseArgErrors(t *testing.T) {
 		{`{"a":}`, "invalid JSON"},
 		{`"open`, "invalid JSON"},
 		{"[1] 2", "invalid JSON"},
-		{"123456789012345678901234567890", ""}, // a plain word: too big for JSON ints, kept as text
+		{"123456789012345678901234567890", "at most 64 bits"}, // never silently a string
+		{"9223372036854775808", "at most 64 bits"},
+		{"-9223372036854775809", "at most 64 bits"},
+		{"[1,99999999999999999999]", "at most 64 bits"},
+		{"1e999", "out of the range of a double"},
+		{"1.2.3", ""}, // not a number at all: a plain word
 	}
 	for _, tt := range tests {
 		got, err := parseArg(tt.arg, read)

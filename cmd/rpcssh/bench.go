@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +25,7 @@ type benchCmd struct {
 	sshFlags
 	remoteFlags
 	passwordFlags
+	responseFlags
 	URL         string        `placeholder:"URL" help:"Benchmark a server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
 	Calls       int           `short:"n" name:"calls" default:"1000" placeholder:"N" help:"Number of calls to measure."`
 	Duration    time.Duration `placeholder:"D" help:"Measure for this long instead of -n calls (e.g. 10s)."`
@@ -52,7 +52,8 @@ Examples:
 
 ` + argsHelp + `
 
-Exit codes: 0 measured, 1 error or every call failed, 80 usage.`
+Exit codes: 0 measured, 1 error or every call failed, 80 usage, 130
+interrupted by Ctrl-C before the report.`
 }
 
 func (c *benchCmd) validate() error {
@@ -72,10 +73,16 @@ func (c *benchCmd) validate() error {
 	case c.URL != "" && len(c.Host) > 0:
 		return usageErrorf("give --host (through SSH) or --url (direct), not both")
 	}
-	return nil
+	if err := c.responseFlags.check(); err != nil {
+		return err
+	}
+	return checkTarget(c.URL, c.sshFlags)
 }
 
 func (c *benchCmd) Run(ctx context.Context, e *env) error {
+	if err := c.takeDestination(&c.Method, &c.Args, c.URL != ""); err != nil {
+		return err
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -83,14 +90,17 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	password, err := c.password(e)
+	if w := dateWarning(params); w != "" {
+		e.warnf("%s", w)
+	}
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
 	}
 
 	url, hc := c.URL, (*http.Client)(nil)
 	if c.URL == "" {
-		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags)
+		link, err := dialSSH(ctx, e, c.sshFlags, c.remoteFlags, &password)
 		if err != nil {
 			return err
 		}
@@ -107,7 +117,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 			DisableCompression:  true,
 		}}
 	}
-	client, err := newRPCClient(url, hc, c.Username, password)
+	client, err := newRPCClient(url, hc, user, password, c.limits())
 	if err != nil {
 		return err
 	}
@@ -124,7 +134,7 @@ func (c *benchCmd) Run(ctx context.Context, e *env) error {
 		w := runLoad(ctx, loadSpec{calls: int64(c.Warmup), duration: warmupMax, concurrency: c.Concurrency}, call)
 		if w.calls > 0 && w.errors == w.calls && !isFault(w.firstErr) {
 			// The server never answered: measuring would only repeat it.
-			return fmt.Errorf("warm-up: all %d calls failed: %w", w.calls, w.firstErr)
+			return direct(c.URL, fmt.Errorf("warm-up: all %d calls failed: %w", w.calls, w.firstErr))
 		}
 		c.Warmup = int(w.calls)
 	}
@@ -231,7 +241,7 @@ func newBenchReport(method string, concurrency, warmup int, res loadResult) benc
 
 func (c *benchCmd) print(w io.Writer, r benchReport) error {
 	if c.Output == "json" {
-		b, err := json.Marshal(r)
+		b, err := marshalJSON(r, false)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ type callCmd struct {
 	sshFlags
 	remoteFlags
 	passwordFlags
+	responseFlags
 	URL      string        `placeholder:"URL" help:"Call a server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
 	Timeout  time.Duration `default:"5m" help:"Bound on the whole call, SSH set-up included (0: none); with many hosts, on each host's."`
 	Output   string        `enum:"text,json" default:"text" help:"text: a string result prints raw, anything else as indented JSON; json: always JSON. Many hosts: one line each (see below)."`
@@ -26,6 +27,9 @@ type callCmd struct {
 	Parallel  int    `default:"32" help:"With many hosts: how many to call at once."`
 	fleetFlags
 	targets map[string]inventory.Target // inventory hosts, by name (fleet_inventory.go)
+
+	Wait           bool   `help:"For an async method: follow the job's output to its end and exit with its exit code; reconnects when the link drops, and --timeout bounds each call instead of the whole."`
+	IdempotencyKey string `placeholder:"KEY" help:"For an async method: a start with a KEY the server already holds returns that job's id instead of starting another (--wait sets a random one)."`
 
 	Method string   `arg:"" help:"The remote method, e.g. echo or system.listMethods."`
 	Args   []string `arg:"" optional:"" help:"Its arguments; see below. Put -- before arguments that start with a dash."`
@@ -63,10 +67,18 @@ then a summary on stderr, e.g. "rpcssh: 198 succeeded, 1 faulted, 1 failed
 in 3.2s" (and a progress bar there when it is a terminal). Ctrl-C stops the
 calls in flight and still prints the summary.
 
-Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage.
+A program method of 'rpcssh serve --methods' prints its stdout and stderr
+raw in text mode (--output json: the whole {exit_code, stdout, stderr, ...}).
+With one host and --output json, a fault or an error also prints one JSON
+object on stdout, shaped like a fan-out line (below).
+
+Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage, 130
+interrupted by Ctrl-C (143 SIGTERM); a program method that exited non-zero:
+its exit code, as 'ssh host cmd'.
 
 With many hosts: 0 only if every host succeeded; 1 if any failed (or was not
-reached before Ctrl-C); else 2 if any returned a fault; 80 usage.`
+reached before Ctrl-C; a program's non-zero exit counts as failed); else 2
+if any returned a fault; 80 usage.`
 }
 
 // validMethodName checks the spec's alphabet for method names.
@@ -105,11 +117,20 @@ func (c *callCmd) params(e *env) ([]any, error) {
 }
 
 func (c *callCmd) Run(ctx context.Context, e *env) error {
+	if err := c.takeDestination(&c.Method, &c.Args, c.URL != "" || c.HostsFile != ""); err != nil {
+		return err
+	}
 	if !validMethodName(c.Method) {
 		return usageErrorf("method name %q: use only letters, digits and _ . : /", c.Method)
 	}
 	if c.Timeout < 0 {
 		return usageErrorf("--timeout must not be negative")
+	}
+	if err := checkURLFlag(c.URL); err != nil {
+		return err
+	}
+	if err := c.responseFlags.check(); err != nil {
+		return err
 	}
 	hosts, fleet, err := c.hosts(ctx, e)
 	if err != nil {
@@ -119,12 +140,23 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	password, err := c.password(e)
+	if !fleet {
+		if err := checkTarget(c.URL, c.sshFlags); err != nil {
+			return err
+		}
+	}
+	if w := dateWarning(params); w != "" {
+		e.warnf("%s", w)
+	}
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
 	}
+	if c.Wait || c.IdempotencyKey != "" {
+		return c.runJob(ctx, e, fleet, params, user, password)
+	}
 	if fleet {
-		return c.runFleet(ctx, e, hosts, params, password)
+		return c.runFleet(ctx, e, hosts, params, user, password)
 	}
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -132,27 +164,28 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 		defer cancel()
 	}
 
-	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, c.Username, password)
+	start := time.Now()
+	result, err := c.callOne(ctx, e, params, user, password)
+	err = direct(c.URL, err)
 	if err != nil {
-		return err
-	}
-	if link != nil {
-		defer link.Close()
-	}
-	var result any
-	if err := client.Call(ctx, c.Method, params, &result); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
-			return withHint(err, "the call took longer than --timeout %s", c.Timeout)
-		}
-		if link != nil {
-			err = link.explain(err)
+		if c.Output == "json" {
+			return c.printFailure(e, err, time.Since(start))
 		}
 		return err
 	}
-	if c.Out != "" {
-		return writeOut(c.Out, result)
+	prog, isProgram := asProgramResult(result)
+	switch {
+	case c.Out != "":
+		err = writeOut(c.Out, result)
+	case isProgram && c.Output == "text":
+		err = prog.printRaw(e)
+	default:
+		err = printResult(e.stdout, result, c.Output)
 	}
-	return printResult(e.stdout, result, c.Output)
+	if err != nil || !isProgram {
+		return err
+	}
+	return prog.exitErr()
 }
 
 // hosts gathers the destinations of --host and --hosts-file; fleet says
@@ -206,10 +239,10 @@ func (c *callCmd) hosts(ctx context.Context, e *env) (hosts []string, fleet bool
 	return hosts, true, nil
 }
 
-// runFleet resolves every host first (local files only: ssh_config, keys,
-// known_hosts; a problem there stops the run before any connection), then
-// calls them all through fanout.
-func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params []any, password string) error {
+// runFleet reads ssh_config once, then calls every host through fanout;
+// each host is resolved in its own turn, so a bad destination fails only
+// that host.
+func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params []any, user, password string) error {
 	res, err := newResolver(e, c.sshFlags)
 	if err != nil {
 		return err
@@ -225,17 +258,6 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 	if err := prepareOutputDir(c.OutputDir); err != nil {
 		return err
 	}
-	cfgs := make(map[string]tunnel.Config, len(hosts))
-	for _, h := range hosts {
-		cfg, err := c.resolveFleetHost(res, h)
-		if err != nil {
-			return fmt.Errorf("host %s: %w", h, err)
-		}
-		cfgs[h] = cfg
-	}
-	if err := shareKnownHosts(cfgs); err != nil {
-		return err
-	}
 	f := fanout{
 		parallel: c.Parallel,
 		timeout:  c.Timeout,
@@ -243,22 +265,72 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 		batch:    batch,
 		out:      &fleetOutput{group: c.Group, dir: c.OutputDir},
 		do: func(ctx context.Context, host string) (any, error) {
-			link, err := dialConfig(ctx, cfgs[host], c.ConnectTimeout, c.remoteFlags)
+			link, err := dialFleetHost(ctx, func(ctx context.Context) (*tunnel.Resolved, error) {
+				return c.resolveFleetHost(ctx, res, host)
+			}, c.remoteFlags)
 			if err != nil {
-				if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-					err = fmt.Errorf("--connect-timeout %s: %w", c.ConnectTimeout, err)
-				}
 				return nil, err
 			}
 			defer link.Close()
-			client, err := newRPCClient(link.url, link.http, c.Username, password)
+			client, err := newRPCClient(link.url, link.http, user, password, c.limits())
 			if err != nil {
 				return nil, err
 			}
 			var result any
-			err = client.Call(ctx, c.Method, params, &result)
-			return result, link.explain(err)
+			if err := client.Call(ctx, c.Method, params, &result); err != nil {
+				return nil, link.explain(err)
+			}
+			if prog, ok := asProgramResult(result); ok {
+				return result, prog.exitErr() // a non-zero exit: failed
+			}
+			return result, nil
 		},
 	}
 	return runFleet(ctx, e, hosts, f, c.Output)
+}
+
+// callOne connects to the single host (or --url) and makes the call.
+func (c *callCmd) callOne(ctx context.Context, e *env, params []any, user, password string) (any, error) {
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password, c.limits())
+	if err != nil {
+		return nil, err
+	}
+	if link != nil {
+		defer link.Close()
+	}
+	var result any
+	if err := client.Call(ctx, c.Method, params, &result); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
+			return nil, withHint(err, "the call took longer than --timeout %s", c.Timeout)
+		}
+		err = explain404(ctx, client, c.Method, err)
+		if link != nil {
+			err = link.explain(err)
+		}
+		return nil, err
+	}
+	return result, nil
+}
+
+// printFailure prints a failed single-host call in --output json: one
+// object on stdout shaped like a fan-out line ("ok":false with "fault" or
+// "error" and "hints"), and returns err for stderr and the exit code.
+// A usage error prints nothing on stdout: no call was made.
+func (c *callCmd) printFailure(e *env, err error, elapsed time.Duration) error {
+	var usage *usageError
+	var arg *argError
+	if errors.As(err, &usage) || errors.As(err, &arg) {
+		return err
+	}
+	host := redactedURL(c.URL)
+	if host == "" {
+		host = strings.Join(c.Host, ",")
+	}
+	line, ferr := formatHostLine(hostResult{host: host, err: err, elapsed: elapsed}, "json")
+	if ferr == nil {
+		if _, werr := io.WriteString(e.stdout, line); werr != nil {
+			return fmt.Errorf("write output: %w (after: %w)", werr, err)
+		}
+	}
+	return err
 }

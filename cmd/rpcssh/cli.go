@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -22,17 +24,28 @@ const description = `Run procedures on a remote machine over XML-RPC inside an S
   On the laptop:    rpcssh call --host ec2-ip --key ~/.ssh/id echo hi
   Without a host:   rpcssh demo
 
-Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage.`
+Exit codes: 0 success, 1 error, 2 a fault from the server, 80 usage,
+130 interrupted (Ctrl-C; 143 SIGTERM); 'call' of a program method
+(serve --methods): the program's own exit code.`
 
 // CLI is the command line; each command is its own type in its own file.
 type CLI struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
+
 	Serve   serveCmd   `cmd:"" help:"Run the XML-RPC server on this machine, bound to loopback."`
 	Call    callCmd    `cmd:"" help:"Make one XML-RPC call through SSH (or --url direct)."`
 	Tunnel  tunnelCmd  `cmd:"" help:"Keep a local port forwarded to the remote server, for any XML-RPC client."`
 	Bench   benchCmd   `cmd:"" help:"Measure calls/s and latency of one method over one SSH connection (or --url direct)."`
 	Jobs    jobsCmd    `cmd:"" help:"Follow, list, inspect or cancel the jobs of async methods (serve --methods)."`
 	Demo    demoCmd    `cmd:"" help:"Show the whole path on this machine: SSH server, serve, and a call through the tunnel."`
+	Install installCmd `cmd:"" help:"Put rpcssh serve on a host over SSH and keep it running (or --uninstall)."`
+	Status  statusCmd  `cmd:"" help:"Show the client's and the host's versions, how serve runs there, its uptime and jobs."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	JobRunner jobRunnerCmd `cmd:"" name:"__job-runner" hidden:"" help:"Supervise one job (started by serve)."`
+	Control   controlCmd   `cmd:"" help:"List or stop the background masters that share SSH connections."`
+
+	shareFlags
 }
 
 func version() string {
@@ -43,21 +56,50 @@ func version() string {
 	return info.Main.Version
 }
 
-// run parses args, runs the chosen command and returns the exit code.
-func run(ctx context.Context, args []string, e *env) int {
+// exitRequest is how kong's --help and --version end run: kong calls its
+// Exit function, which must not end the process (run is also called in
+// tests), so it unwinds to run's recover with the code.
+type exitRequest int
+
+// run parses args, runs the chosen command and returns the exit code. A
+// panic anywhere below it becomes one "internal error" line and exit 1,
+// never a stack trace.
+func run(ctx context.Context, args []string, e *env) (code int) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if req, ok := r.(exitRequest); ok {
+			code = int(req)
+			return
+		}
+		e.errorLine("internal error: %v", r)
+		e.hintf("this is a bug in rpcssh %s; please report it with the command that caused it", version())
+		code = exitError
+	}()
+	return runCLI(ctx, args, e)
+}
+
+func runCLI(ctx context.Context, args []string, e *env) int {
 	var cli CLI
 	k, err := kong.New(&cli,
 		kong.Name("rpcssh"),
 		kong.Description(description),
 		kong.Writers(e.stdout, e.stderr),
-		kong.Vars{"version": version()},
+		kong.Exit(func(code int) { panic(exitRequest(code)) }),
+		kong.Vars{"version": "rpcssh " + version()},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.ValueFormatter(helpWithDefault),
 		kong.Bind(e),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 	)
 	if err != nil {
 		e.errorLine("%v", err)
 		return exitError
+	}
+	if len(args) == 0 {
+		args = []string{"--help"} // rpcssh alone: the help, exit 0
 	}
 	kctx, err := k.Parse(args)
 	if err != nil {
@@ -70,8 +112,33 @@ func run(ctx context.Context, args []string, e *env) int {
 		}
 		return exitUsage
 	}
-	if err := kctx.Run(); err != nil {
+	e.share = cli.shareFlags
+	err = kctx.Run()
+	if ie, ok := interrupted(ctx); ok && err != nil {
+		// Ctrl-C or SIGTERM cancelled the command (serve and tunnel stop
+		// cleanly instead: nil, exit 0). The cancelled call's own error
+		// is noise, except a fan-out's summary.
+		var fe *fleetError
+		if errors.As(err, &fe) {
+			report(e, err)
+		} else {
+			e.errorLine("%v", ie)
+		}
+		return ie.ExitCode()
+	}
+	if err != nil {
 		return report(e, err)
 	}
 	return exitOK
+}
+
+// helpWithDefault is kong's help text of a flag plus its default when the
+// flag's placeholder hides it (-n=N shows no 1000), so --help shows every
+// default.
+func helpWithDefault(v *kong.Value) string {
+	help := kong.DefaultHelpValueFormatter(v)
+	if !v.HasDefault || v.Default == "" || v.Tag == nil || v.Tag.PlaceHolder == "" || strings.Contains(help, "default") {
+		return help
+	}
+	return fmt.Sprintf("%s (default: %s)", help, v.Default)
 }

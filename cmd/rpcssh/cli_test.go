@@ -42,7 +42,8 @@ func TestExitCodes(t *testing.T) {
 		{"wrong type is a fault", []string{"call", "--url", url, "echo", "1"}, vars, exitFault},
 		{"unauthorized", []string{"call", "--url", url, "echo", "hi"}, nil, exitError},
 		{"nothing listening", []string{"call", "--url", "http://127.0.0.1:1/RPC2", "echo", "hi"}, vars, exitError},
-		{"no command", nil, nil, exitUsage},
+		{"no command prints the help", nil, nil, exitOK},
+		{"version flag", []string{"--version"}, nil, exitOK},
 		{"unknown flag", []string{"call", "--nope", "echo"}, nil, exitUsage},
 		{"bad argument", []string{"call", "--url", url, "echo", "int:x"}, vars, exitUsage},
 		{"bad method name", []string{"call", "--url", url, "a b"}, vars, exitUsage},
@@ -116,5 +117,104 @@ func TestIsLoopback(t *testing.T) {
 		if got := isLoopback(in); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+// panicWriter panics on the first write, standing for any bug below run.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("boom in a writer") }
+
+// TestPanicIsOneErrorLine: a panic inside a command becomes one
+// "rpcssh: error: internal error: ..." line (plus a hint) and exit 1,
+// never a stack trace.
+func TestPanicIsOneErrorLine(t *testing.T) {
+	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
+	if err := registerBuiltins(srv); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	e, _, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": "pw"})
+	e.stdout = panicWriter{}
+	got := run(context.Background(), []string{"call", "--url", hs.URL + "/RPC2", "echo", "hi"}, e)
+	if got != exitError {
+		t.Errorf("run = %d, want %d", got, exitError)
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	if len(lines) == 0 || lines[0] != "rpcssh: error: internal error: boom in a writer" {
+		t.Errorf("stderr = %q, want it to start with the internal error line", errb.String())
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "rpcssh: hint: ") {
+			t.Errorf("stderr line %q: want only hints after the error", l)
+		}
+	}
+}
+
+// TestHelpAndVersion: rpcssh alone prints the help on stdout, --version
+// the version, both exit 0; --help shows the defaults hidden by
+// placeholders.
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"Usage: rpcssh <command>", "call"}},
+		{[]string{"--version"}, []string{"rpcssh "}},
+		{[]string{"bench", "--help"}, []string{"(default: 1000)", "(default: 10)"}},
+		{[]string{"--help"}, []string{"130 interrupted", "the program's own exit code"}},
+		{[]string{"call", "--help"}, []string{"130", "its exit code, as 'ssh host cmd'", "--max-response-mib=MIB", "(default: 128)"}},
+		{[]string{"tunnel", "--help"}, []string{"(default: 127.0.0.1:8000)"}},
+	}
+	for _, tt := range tests {
+		e, out, errb := testEnv(nil)
+		got := run(context.Background(), tt.args, e)
+		if got != exitOK {
+			t.Errorf("run(%q) = %d, want 0; stderr %s", tt.args, got, errb)
+		}
+		flat := strings.Join(strings.Fields(out.String()), " ") // kong rewraps text
+		for _, w := range tt.want {
+			if !strings.Contains(flat, w) {
+				t.Errorf("run(%q) stdout lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+}
+
+// TestJSONOutput: JSON is printed without HTML escaping, and a double
+// keeps a fraction in text and json mode so it never reads as an int.
+func TestJSONOutput(t *testing.T) {
+	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
+	if err := registerBuiltins(srv); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.RegisterMethod(rpc.Method{Name: "args", Raw: func(_ context.Context, params []any) (any, error) { return params, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	url := hs.URL + "/RPC2"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"call", "--url", url, "--output", "json", "echo", "a<b>&c"}, "\"A<B>&C\"\n"},
+		{[]string{"call", "--url", url, "args", "double:2", "2", "1.5"}, "[\n  2.0,\n  2,\n  1.5\n]\n"},
+		{[]string{"call", "--url", url, "--output", "json", "args", "double:2", "[\"<&>\"]"}, "[\n  2.0,\n  [\n    \"<&>\"\n  ]\n]\n"},
+	}
+	for _, tt := range tests {
+		e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": "pw"})
+		if got := run(context.Background(), tt.args, e); got != exitOK || out.String() != tt.want {
+			t.Errorf("run(%q) = %d, stdout %q; want 0, %q\nstderr: %s", tt.args, got, out, tt.want, errb)
+		}
+	}
+	line, err := formatHostLine(hostResult{host: "h", value: []any{"<&>", 2.0}}, "json")
+	if want := `{"host":"h","ok":true,"result":["<&>",2.0],"duration_ms":0}` + "\n"; err != nil || line != want {
+		t.Errorf("formatHostLine = %q, %v; want %q", line, err, want)
+	}
+	line, err = formatHostLine(hostResult{host: "h", value: 3.0}, "text")
+	if want := "h: 3.0\n"; err != nil || line != want {
+		t.Errorf("formatHostLine = %q, %v; want %q", line, err, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -36,10 +37,11 @@ func (r remoteFlags) remoteTarget() (network, addr string, err error) {
 // connection is a channel through it to the remote server.
 type sshLink struct {
 	client *tunnel.Client
-	setup  *sshSetup // nil when the caller owns the resolved set-up
+	setup  *tunnel.Resolved // nil when the caller owns the resolved set-up
 	http   *http.Client
 	url    string
 	lost   chan error // receives Wait's cause once the link has ended
+	shared io.Closer  // channels go through a master instead of client (control.go)
 }
 
 // explain adds why the SSH link died to an error from a call through it,
@@ -64,7 +66,13 @@ func (l *sshLink) explain(err error) error {
 
 func (l *sshLink) Close() error {
 	l.http.CloseIdleConnections()
-	err := l.client.Close()
+	var err error
+	if l.client != nil {
+		err = l.client.Close()
+	}
+	if l.shared != nil {
+		l.shared.Close()
+	}
 	if l.setup != nil {
 		closeQuietly(l.setup)
 	}
@@ -72,8 +80,9 @@ func (l *sshLink) Close() error {
 }
 
 // dialSSH resolves the single --host and connects, bounded by
-// --connect-timeout.
-func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags) (*sshLink, error) {
+// --connect-timeout. An empty *password is filled, before connecting, with
+// the one `rpcssh install` stored for the destination, or is an error.
+func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags, password *string) (*sshLink, error) {
 	if _, _, err := r.remoteTarget(); err != nil {
 		return nil, err
 	}
@@ -81,17 +90,24 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags) (*sshLink, 
 	if err != nil {
 		return nil, err
 	}
-	return dialSSHHost(ctx, e, f, r, host)
-}
-
-// dialSSHHost resolves one destination from the flags and ssh_config and
-// connects, bounded by --connect-timeout per hop.
-func dialSSHHost(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest string) (*sshLink, error) {
-	setup, err := f.resolveHost(e, dest)
+	setup, err := f.resolveHost(ctx, e, host)
 	if err != nil {
 		return nil, err
 	}
-	link, err := dialConfig(ctx, setup.cfg, f.ConnectTimeout, r)
+	if *password == "" {
+		if *password, err = storedPassword(e, setup.Config); err == nil && *password == "" {
+			err = noPasswordError(true)
+		}
+		if err != nil {
+			closeQuietly(setup)
+			return nil, err
+		}
+	}
+	if link := sharedLink(ctx, e, f, r, host, setup.Config); link != nil {
+		link.setup = setup
+		return link, nil
+	}
+	link, err := dialResolved(ctx, setup, r)
 	if err != nil {
 		closeQuietly(setup)
 		return nil, err
@@ -100,16 +116,14 @@ func dialSSHHost(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest st
 	return link, nil
 }
 
-// dialConfig connects with a resolved tunnel.Config, the connection
-// bounded by connectTimeout per hop, and returns the HTTP client through it.
-func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Duration, r remoteFlags) (*sshLink, error) {
+// dialResolved connects with a resolved destination and returns the HTTP
+// client through it.
+func dialResolved(ctx context.Context, res *tunnel.Resolved, r remoteFlags) (*sshLink, error) {
 	network, addr, err := r.remoteTarget()
 	if err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, connectTimeout*time.Duration(1+len(cfg.Jump)))
-	defer cancel()
-	c, err := tunnel.Dial(dctx, cfg)
+	c, err := res.Dial(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -136,10 +150,28 @@ func dialConfig(ctx context.Context, cfg tunnel.Config, connectTimeout time.Dura
 	}, nil
 }
 
+// dialFleetHost resolves (with resolve, which uses the fan-out's shared
+// resolver) and connects one host of a fan-out. The link does not own the
+// resolver.
+func dialFleetHost(ctx context.Context, resolve func(context.Context) (*tunnel.Resolved, error), rf remoteFlags) (*sshLink, error) {
+	res, err := resolve(ctx)
+	if err != nil {
+		return nil, resolveError(err)
+	}
+	link, err := dialResolved(ctx, res, rf)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("--connect-timeout %s: %w", res.ConnectTimeout, err)
+		}
+		return nil, err
+	}
+	return link, nil
+}
+
 // connectRPC reaches the server as call and jobs do: directly with --url,
 // else through SSH to the single --host. The link is nil for --url; close
 // it when done.
-func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, username, password string) (*rpc.Client, *sshLink, error) {
+func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, username, password string, lim rpc.Limits) (*rpc.Client, *sshLink, error) {
 	var hc *http.Client
 	var link *sshLink
 	switch {
@@ -147,13 +179,13 @@ func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, use
 		return nil, nil, usageErrorf("give --host (through SSH) or --url (direct), not both")
 	case url == "":
 		var err error
-		link, err = dialSSH(ctx, e, f, r)
+		link, err = dialSSH(ctx, e, f, r, &password)
 		if err != nil {
 			return nil, nil, err
 		}
 		url, hc = link.url, link.http
 	}
-	client, err := newRPCClient(url, hc, username, password)
+	client, err := newRPCClient(url, hc, username, password, lim)
 	if err != nil {
 		if link != nil {
 			link.Close()
@@ -164,8 +196,8 @@ func connectRPC(ctx context.Context, e *env, f sshFlags, r remoteFlags, url, use
 }
 
 // newRPCClient makes the XML-RPC client for a URL, over hc when non-nil.
-func newRPCClient(url string, hc *http.Client, username, password string) (*rpc.Client, error) {
-	c, err := rpc.NewClient(rpc.ClientConfig{URL: url, Username: username, Password: password, HTTPClient: hc})
+func newRPCClient(url string, hc *http.Client, username, password string, lim rpc.Limits) (*rpc.Client, error) {
+	c, err := rpc.NewClient(rpc.ClientConfig{URL: url, Username: username, Password: password, HTTPClient: hc, Limits: lim})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}

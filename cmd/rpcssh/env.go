@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 )
@@ -21,6 +23,10 @@ type env struct {
 	stderrTerminal bool
 	// stdinFd is the descriptor prompts read from when stdinTerminal.
 	stdinFd int
+	// share and self are connection sharing's settings and the executable
+	// a master runs (empty: no master is started); see control.go.
+	share shareFlags
+	self  string
 }
 
 func newEnv() *env {
@@ -32,6 +38,7 @@ func newEnv() *env {
 		stdinTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		stderrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		stdinFd:        int(os.Stdin.Fd()),
+		self:           executable(),
 	}
 }
 
@@ -55,13 +62,41 @@ func (e *env) warnf(format string, a ...any)     { e.printf("warning", format, a
 func (e *env) hintf(format string, a ...any)     { e.printf("hint", format, a...) }
 func (e *env) errorLine(format string, a ...any) { e.printf("error", format, a...) }
 
-// prompt reads a secret from the terminal without echo.
+// prompt reads a secret from the terminal without echo. Ctrl-C or
+// SIGTERM while it waits restores the terminal (echo back on) and returns
+// an *interruptedError at once.
 func (e *env) prompt(question string) ([]byte, error) {
 	if !e.stdinTerminal {
 		return nil, errNoTerminal
 	}
+	state, err := term.GetState(e.stdinFd)
+	if err != nil {
+		return nil, fmt.Errorf("prompt: %w", err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
 	fmt.Fprintf(e.stderr, "%s", question)
-	b, err := term.ReadPassword(e.stdinFd)
-	fmt.Fprintln(e.stderr)
-	return b, err
+	type answer struct {
+		b   []byte
+		err error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		// Left blocked on the terminal after an interrupt: the process
+		// is about to exit.
+		b, err := term.ReadPassword(e.stdinFd)
+		answers <- answer{b, err}
+	}()
+	select {
+	case a := <-answers:
+		fmt.Fprintln(e.stderr)
+		return a.b, a.err
+	case s := <-sigs:
+		_ = term.Restore(e.stdinFd, state)
+		fmt.Fprintln(e.stderr)
+		sig, _ := s.(syscall.Signal)
+		return nil, &interruptedError{sig: sig}
+	}
 }

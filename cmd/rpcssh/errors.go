@@ -43,7 +43,20 @@ func withHint(err error, format string, a ...any) error {
 // report prints err as one `rpcssh: error:` line followed by the hints
 // that apply, and returns the exit code.
 func report(e *env, err error) int {
-	e.errorLine("%s", err.Error())
+	var prog *programExitError
+	if errors.As(err, &prog) {
+		return prog.ExitCode() // silent, as ssh: the program's stderr said it
+	}
+	var intr *interruptedError
+	if errors.As(err, &intr) {
+		e.errorLine("%s", intr) // what was interrupted does not matter
+		return intr.ExitCode()
+	}
+	first, rest := errorLines(err)
+	e.errorLine("%s", first)
+	for _, l := range rest {
+		fmt.Fprintf(e.stderr, "    %s\n", l)
+	}
 	for _, h := range hints(err) {
 		e.hintf("%s", h)
 	}
@@ -72,11 +85,23 @@ func hints(err error) []string {
 	var httpErr *rpc.HTTPError
 	var opErr *net.OpError
 	var openErr *tunnel.OpenError
+	if h := directHint(err); h != "" {
+		return append(out, h)
+	}
+	if lh := limitHints(err); lh != nil {
+		return append(out, lh...)
+	}
+	var direct *directError
+	var notFound *methodNotFoundHTTP
 	switch {
 	case errors.As(err, &unknown):
 		host, port := splitHostPortDefault(unknown.Host)
+		file := "~/.ssh/known_hosts"
+		if len(unknown.Files) > 0 {
+			file = unknown.Files[0] // the file in use: --known-hosts, UserKnownHostsFile
+		}
 		out = append(out,
-			fmt.Sprintf("the server's key is %s; check it with the host's owner, then add it with: ssh-keyscan -p %s %s >> ~/.ssh/known_hosts", unknown.Fingerprint(), port, host),
+			fmt.Sprintf("the server's key is %s; check it with the host's owner, then add it with: ssh-keyscan -p %s %s >> %s", unknown.Fingerprint(), port, host, file),
 			"or trust it on first use with --strict-host-key-checking accept-new")
 	case errors.As(err, &changed):
 		out = append(out,
@@ -88,6 +113,8 @@ func hints(err error) []string {
 		out = append(out, "the key is encrypted: set RPCSSH_PASSPHRASE, run on a terminal to be prompted, or load it with ssh-add")
 	case errors.Is(err, rpc.ErrUnauthorized):
 		out = append(out, "the XML-RPC server refused the password: check RPCSSH_PASSWORD (or --password-file) and --username")
+	case errors.As(err, &notFound):
+		out = append(out, fmt.Sprintf("the server answers XML-RPC on this path but has no method %q (some servers say 404 for an unknown method): list its methods with system.listMethods", notFound.method))
 	case errors.As(err, &httpErr) && httpErr.StatusCode == 404:
 		out = append(out, "the server has no XML-RPC endpoint at that path: check --path (rpcssh serve answers on / and /RPC2)")
 	case errors.As(err, &openErr) && openErr.Network == "unix" && errors.Is(err, fs.ErrNotExist):
@@ -104,7 +131,7 @@ func hints(err error) []string {
 		out = append(out, "the SSH server refused every key: check --key, the user (--user or user@host), and ssh-add -l for the agent's keys")
 	case errors.Is(err, context.DeadlineExceeded) && len(out) == 0:
 		out = append(out, "it took too long: check the host and port, or raise --connect-timeout / --timeout")
-	case errors.As(err, &opErr) && opErr.Op == "dial":
+	case errors.As(err, &opErr) && opErr.Op == "dial" && !errors.As(err, &direct):
 		out = append(out, "the SSH port is not reachable: check --host, --ssh-port and the instance's security group")
 	}
 	return out
@@ -116,4 +143,20 @@ func splitHostPortDefault(hostport string) (host, port string) {
 		return hostport, "22"
 	}
 	return h, p
+}
+
+// errorLines splits an error for printing: a fault's message keeps its
+// lines (a traceback, a program's stderr), the first on the error line and
+// the others after it, indented; any other error is one line.
+func errorLines(err error) (first string, rest []string) {
+	msg := err.Error()
+	var fault *rpc.Fault
+	if !errors.As(err, &fault) || !strings.ContainsAny(msg, "\r\n") {
+		return oneLine(msg), nil
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(msg, "\r\n", "\n"), "\n"), "\n")
+	for _, l := range lines[1:] {
+		rest = append(rest, strings.TrimRight(strings.ReplaceAll(l, "\r", " "), " \t"))
+	}
+	return oneLine(lines[0]), rest
 }

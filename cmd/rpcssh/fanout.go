@@ -203,7 +203,9 @@ func runFleet(ctx context.Context, e *env, hosts []string, f fanout, mode string
 // JSON), "host: fault CODE: MESSAGE" or "host: error: MESSAGE".
 //
 // json: {"host":…,"ok":true,"result":…,"duration_ms":…}, or with "ok":false
-// a "fault":{"code":…,"message":…} or an "error":"…" (and "hints":[…]).
+// a "fault":{"code":…,"message":…} or an "error":"…" (and "hints":[…]);
+// a program method that exited non-zero has "error", "exit_code" and its
+// whole "result".
 func formatHostLine(r hostResult, mode string) (string, error) {
 	var fault *rpc.Fault
 	isFault := r.err != nil && errors.As(r.err, &fault)
@@ -215,14 +217,23 @@ func formatHostLine(r hostResult, mode string) (string, error) {
 		case r.err != nil:
 			l.Error = oneLine(r.err.Error())
 			l.Hints = hints(r.err)
+			var prog *programExitError
+			if errors.As(r.err, &prog) {
+				l.ExitCode = &prog.code
+				b, err := marshalJSON(jsonValue(r.value), false)
+				if err != nil {
+					return "", fmt.Errorf("print result: %w", err)
+				}
+				l.Result = b
+			}
 		default:
-			b, err := json.Marshal(jsonValue(r.value))
+			b, err := marshalJSON(jsonValue(r.value), false)
 			if err != nil {
 				return "", fmt.Errorf("print result: %w", err)
 			}
 			l.Result = b
 		}
-		b, err := json.Marshal(l)
+		b, err := marshalJSON(l, false)
 		if err != nil {
 			return "", fmt.Errorf("print result: %w", err)
 		}
@@ -247,6 +258,7 @@ type jsonLine struct {
 	Result     json.RawMessage `json:"result,omitempty"` // "null" for a nil result, so never omitted when ok
 	Fault      *jsonFault      `json:"fault,omitempty"`
 	Error      string          `json:"error,omitempty"`
+	ExitCode   *int            `json:"exit_code,omitempty"` // a program method's non-zero exit; its result is kept
 	Hints      []string        `json:"hints,omitempty"`
 	DurationMS int64           `json:"duration_ms"`
 }
@@ -268,7 +280,7 @@ func oneLineValue(v any) (string, error) {
 	case []byte, time.Time:
 		return jsonValue(t).(string), nil
 	}
-	b, err := json.Marshal(jsonValue(v))
+	b, err := marshalJSON(jsonValue(v), false)
 	if err != nil {
 		return "", fmt.Errorf("print result: %w", err)
 	}

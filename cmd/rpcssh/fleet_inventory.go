@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/rpcssh/rpcssh/tunnel"
@@ -80,7 +78,7 @@ func (f fleetFlags) inventoryHosts(ctx context.Context, e *env) ([]string, map[s
 		if !t.ViaSSH() {
 			notSSH = append(notSSH, h)
 		}
-		if len(t.SSHArgs) > 0 {
+		if _, other := sshArgOptions(t.SSHArgs); len(other) > 0 {
 			withArgs = append(withArgs, h)
 		}
 		targets[h] = t
@@ -91,7 +89,7 @@ func (f fleetFlags) inventoryHosts(ctx context.Context, e *env) ([]string, map[s
 			"leave them out with --limit, e.g. --limit 'all:!%s'", notSSH[0])
 	}
 	if len(withArgs) > 0 {
-		e.warnf("ignoring ansible_ssh_common_args/ansible_ssh_extra_args of %s: rpcssh does not take ssh options from the inventory yet", inventory.Compress(withArgs))
+		e.warnf("%s: of ansible_ssh_common_args/ansible_ssh_extra_args only the -o options are used (as ssh_config lines); the other arguments are ignored", inventory.Compress(withArgs))
 	}
 	return hosts, targets, nil
 }
@@ -110,45 +108,43 @@ func scriptEnv() []string {
 }
 
 // resolveFleetHost resolves one host of a fleet. An inventory host is
-// reached at its ansible_host, and its ansible_user, ansible_port and
-// ansible_ssh_private_key_file win over --user, --ssh-port and --key,
-// as Ansible's inventory variables win over its command line.
-func (c *callCmd) resolveFleetHost(res *resolver, host string) (tunnel.Config, error) {
+// reached at its ansible_host, and its ansible_user, ansible_port,
+// ansible_ssh_private_key_file and the -o options of its
+// ansible_ssh_common_args/extra_args win over --user, --ssh-port, --key
+// and -o, as Ansible's inventory variables win over its command line.
+func (c *callCmd) resolveFleetHost(ctx context.Context, res *tunnel.Resolver, host string) (*tunnel.Resolved, error) {
 	t, ok := c.targets[host]
 	if !ok {
-		return res.resolve(host)
+		return res.Resolve(ctx, host)
 	}
-	dest := t.Address
-	if t.Port != 0 {
-		dest = net.JoinHostPort(t.Address, strconv.Itoa(t.Port))
-	}
-	if t.User != "" {
-		dest = t.User + "@" + dest
-	}
-	r := res
+	h := tunnel.HostOptions{User: t.User, Port: t.Port}
 	if t.KeyFile != "" {
 		key := t.KeyFile
 		if rest, ok := strings.CutPrefix(key, "~/"); ok {
-			key = filepath.Join(home(), rest)
+			if h, err := os.UserHomeDir(); err == nil {
+				key = filepath.Join(h, rest)
+			}
 		}
-		withKey := *res // shares the key cache; its closers are copied back
-		withKey.f.Key = []string{key}
-		r = &withKey
-		defer func() { res.closers = withKey.closers }()
+		h.IdentityFiles = []string{key}
 	}
-	cfg, err := r.resolve(dest)
-	if err != nil {
-		return cfg, err
-	}
-	if t.User != "" {
-		cfg.User = t.User
-	}
-	if t.Port != 0 {
-		h, _, err := net.SplitHostPort(cfg.Addr)
-		if err != nil {
-			return cfg, err
+	h.Options, _ = sshArgOptions(t.SSHArgs)
+	return res.ResolveHost(ctx, t.Address, h)
+}
+
+// sshArgOptions picks the ssh -o options out of an inventory's
+// ansible_ssh_common_args/extra_args; other returns the arguments it cannot
+// take (rpcssh has no ssh command line to pass them to).
+func sshArgOptions(args []string) (opts, other []string) {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-o" && i+1 < len(args):
+			opts = append(opts, args[i+1])
+			i++
+		case strings.HasPrefix(a, "-o") && len(a) > 2:
+			opts = append(opts, a[2:])
+		default:
+			other = append(other, a)
 		}
-		cfg.Addr = net.JoinHostPort(h, strconv.Itoa(t.Port))
 	}
-	return cfg, nil
+	return opts, other
 }

@@ -131,7 +131,7 @@ func newFleet(tb testing.TB, kinds []hostKind) *testFleet {
 // (~/.ssh) is read.
 func (f *testFleet) args(extra ...string) []string {
 	a := []string{"call", "--hosts-file", f.hostsFile, "--key", f.key, "--known-hosts", f.knownHosts,
-		"--ssh-config", filepath.Join(f.dir, "no_ssh_config")}
+		"--ssh-config", "none"}
 	return append(a, extra...)
 }
 
@@ -524,7 +524,7 @@ func TestFanoutFleetExitCodes(t *testing.T) {
 	f := newFleet(t, []hostKind{kindOK, kindFault, kindDown})
 	only := func(hosts ...string) []string {
 		return []string{"call", "--host", strings.Join(hosts, ","), "--key", f.key,
-			"--known-hosts", f.knownHosts, "--ssh-config", filepath.Join(f.dir, "none"), "whoami"}
+			"--known-hosts", f.knownHosts, "--ssh-config", "none", "whoami"}
 	}
 	okHost, faultHost, downHost := f.hosts[0], f.hosts[1], f.hosts[2]
 	tests := []struct {

@@ -18,22 +18,26 @@ type jobsCmd struct {
 	Status jobsStatusCmd `cmd:"" help:"Show a job's status."`
 	Follow jobsFollowCmd `cmd:"" help:"Print a job's output as it comes until the job ends; reconnects when the link drops."`
 	Cancel jobsCancelCmd `cmd:"" help:"Stop a running job (SIGTERM to its process group, then SIGKILL)."`
+	Wait   jobsWaitCmd   `cmd:"" help:"Wait for a job to end and exit with its exit code; reconnects when the link drops."`
 }
 
 func (c *jobsCmd) Help() string {
 	return `An async method (async = true in the methods file of 'rpcssh serve --methods')
 returns a job id at once; the job keeps running on the server when the call,
-the SSH link or the laptop goes away.
+the SSH link or the laptop goes away, and when serve restarts (start serve
+with --cancel-jobs-on-exit to stop its jobs with it).
 
 Examples:
   id=$(rpcssh call --host lab sim.run '{"steps":100000}')
   rpcssh jobs follow --host lab "$id"     # output until it ends; survives reconnects
+  rpcssh jobs wait --host lab "$id"       # exits with the job's exit code
   rpcssh jobs list --host lab
   rpcssh jobs status --host lab "$id"
   rpcssh jobs cancel --host lab "$id"
 
 Exit codes: 0 success (follow: the job exited 0), 1 error (follow: the job
-failed, timed out, was cancelled or lost), 2 a fault, 80 usage.`
+failed, timed out, was cancelled or lost), 2 a fault, 80 usage, 130
+interrupted by Ctrl-C (the job itself runs on).`
 }
 
 // jobsConn is how every jobs command reaches the server: as call does.
@@ -41,14 +45,29 @@ type jobsConn struct {
 	sshFlags
 	remoteFlags
 	passwordFlags
+	responseFlags
 	URL     string        `placeholder:"URL" help:"Reach the server directly, without SSH: http://host:port/RPC2 or unix:///path/to.sock."`
 	Timeout time.Duration `default:"1m" help:"Bound on each call, SSH set-up included (0: none)."`
 }
 
+// check finds the usage errors of the connection flags.
+func (c *jobsConn) check() error {
+	if err := checkTarget(c.URL, c.sshFlags); err != nil {
+		return err
+	}
+	return c.responseFlags.check()
+}
+
 // connect opens the SSH link (unless --url) and the XML-RPC client; the
 // returned func closes the link.
-func (c *jobsConn) connect(ctx context.Context, e *env, password string) (*rpc.Client, func(), error) {
-	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, c.Username, password)
+func (c *jobsConn) connect(ctx context.Context, e *env, user, password string) (*rpc.Client, func(), error) {
+	if err := checkURLFlag(c.URL); err != nil {
+		return nil, nil, err
+	}
+	if err := c.responseFlags.check(); err != nil {
+		return nil, nil, err
+	}
+	client, link, err := connectRPC(ctx, e, c.sshFlags, c.remoteFlags, c.URL, user, password, c.limits())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,22 +79,43 @@ func (c *jobsConn) connect(ctx context.Context, e *env, password string) (*rpc.C
 
 // call makes one call on a fresh connection, bounded by --timeout.
 func (c *jobsConn) call(ctx context.Context, e *env, method string, args []any) (any, error) {
-	password, err := c.password(e)
+	var out any
+	err := c.session(ctx, e, func(ctx context.Context, client *rpc.Client) error {
+		var err error
+		out, err = c.do(ctx, client, method, args)
+		return err
+	})
+	return out, err
+}
+
+// session connects once and runs fn with the client; --timeout bounds the
+// connection and fn together.
+func (c *jobsConn) session(ctx context.Context, e *env, fn func(context.Context, *rpc.Client) error) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	client, closeLink, err := c.connect(ctx, e, password)
+	client, closeLink, err := c.connect(ctx, e, user, password)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer closeLink()
+	return fn(ctx, client)
+}
+
+// do makes one call, with the hint for a server that has no jobs.
+func (c *jobsConn) do(ctx context.Context, client *rpc.Client, method string, args []any) (any, error) {
 	var out any
 	if err := client.Call(ctx, method, args, &out); err != nil {
+		err = direct(c.URL, err)
 		var f *rpc.Fault
 		if errors.As(err, &f) && f.Code == rpc.CodeMethodNotFound {
 			return nil, withHint(err, "the server has no jobs: start it with 'rpcssh serve --methods FILE'")
@@ -91,7 +131,7 @@ type jobsListCmd struct {
 }
 
 func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
-	v, err := c.call(ctx, e, "jobs.list", nil)
+	v, err := c.listAll(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -119,7 +159,7 @@ func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
 		if st["truncated"] == true {
 			out += " (cut)"
 		}
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\t%s\t%s\n", st["id"], st["method"], st["state"], exit, started, dur, out)
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\t%s\t%s\n", st["id"], st["method"], stateText(st), exit, started, dur, out)
 	}
 	return tw.Flush()
 }
@@ -142,12 +182,29 @@ type jobsCancelCmd struct {
 	ID string `arg:"" help:"The job id."`
 }
 
+// Run cancels a running job and prints its status; a job that had
+// already ended gets one line saying so, and exit 0.
 func (c *jobsCancelCmd) Run(ctx context.Context, e *env) error {
-	v, err := c.call(ctx, e, "jobs.cancel", []any{c.ID})
-	if err != nil {
-		return err
-	}
-	return printResult(e.stdout, v, "json")
+	return c.session(ctx, e, func(ctx context.Context, client *rpc.Client) error {
+		v, err := c.do(ctx, client, "jobs.status", []any{c.ID})
+		if err != nil {
+			return err
+		}
+		st, _ := v.(map[string]any)
+		if state, _ := st["state"].(string); state != "" && state != "running" {
+			msg := fmt.Sprintf("job %s had already ended (%s", c.ID, state)
+			if code, ok := st["exit_code"].(int64); ok {
+				msg += fmt.Sprintf(", exit code %d", code)
+			}
+			e.infof("%s): nothing to cancel", msg)
+			return nil
+		}
+		v, err = c.do(ctx, client, "jobs.cancel", []any{c.ID})
+		if err != nil {
+			return err
+		}
+		return printResult(e.stdout, v, "json")
+	})
 }
 
 type jobsFollowCmd struct {
@@ -170,10 +227,17 @@ const (
 // with backoff and asks again from the last offset, so nothing is printed
 // twice or skipped.
 func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
+	return direct(c.URL, c.follow(ctx, e))
+}
+
+func (c *jobsFollowCmd) follow(ctx context.Context, e *env) error {
 	if c.From < 0 {
 		return usageErrorf("--from must not be negative")
 	}
-	password, err := c.password(e)
+	if err := c.check(); err != nil {
+		return err
+	}
+	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err
 	}
@@ -184,7 +248,8 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 		backoff   = followMinBackoff
 		poll      = followMinPoll
 		lastOK    = time.Now()
-		connected bool
+		connected bool // serve answered once: failures from now on are retried
+		lost      bool // a call failed since serve last answered
 	)
 	defer func() { closeLink() }()
 	retry := func(err error) error {
@@ -204,9 +269,11 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 	for {
 		if client == nil {
 			cctx, cancel := c.bound(ctx)
-			client, closeLink, err = c.connect(cctx, e, password)
+			cl, closer, err := c.connect(cctx, e, user, password)
 			cancel()
 			if err != nil {
+				// closeLink stays the no-op retry left: connect returns
+				// no closer with an error.
 				if !connected || permanentDialError(err) || ctx.Err() != nil {
 					return err
 				}
@@ -215,10 +282,7 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 				}
 				continue
 			}
-			if connected {
-				e.infof("reconnected; following job %s from byte %d", c.ID, offset)
-			}
-			connected = true
+			client, closeLink = cl, closer
 		}
 		var out any
 		cctx, cancel := c.bound(ctx)
@@ -226,14 +290,21 @@ func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
 		cancel()
 		if err != nil {
 			var f *rpc.Fault
-			if ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
+			if ctx.Err() != nil || !connected || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
 				return err
 			}
+			lost = true
 			if err := retry(err); err != nil {
 				return err
 			}
 			continue
 		}
+		if lost {
+			// Only now, with serve answering, not when SSH alone is back.
+			e.infof("reconnected; following job %s from byte %d", c.ID, offset)
+			lost = false
+		}
+		connected = true
 		lastOK, backoff = time.Now(), followMinBackoff
 		r, _ := out.(map[string]any)
 		n, err := writeChunk(e.stdout, r["data"])
@@ -302,7 +373,7 @@ func jobEnded(e *env, id string, st map[string]any) error {
 	if reason, ok := st["error"].(string); ok {
 		msg += ": " + reason
 	}
-	return errors.New(msg)
+	return &jobEndedError{msg: msg, code: int(code), hasCode: hasCode}
 }
 
 // permanentDialError: redialing cannot help when the host key is wrong.

@@ -123,7 +123,7 @@ env = ["PATH"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, err := program.New(f, program.Config{StateDir: filepath.Join(dir, "state")})
+	host, err := program.New(f, program.Config{StateDir: filepath.Join(dir, "state"), RunnerCommand: testRunnerCommand(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ env = ["PATH"]
 	}
 
 	var out, errb lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return map[string]string{"RPCSSH_PASSWORD": "unused"}[k] }}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code := make(chan int, 1)

@@ -51,6 +51,8 @@ func TestScript(t *testing.T) {
 			"waitport": cmdWaitPort,
 			"freeport": cmdFreePort,
 			"sshd":     cmdSSHD,
+			"buildbin": cmdBuildRPCSSH,
+			"dropresp": cmdDropResponse,
 		},
 	})
 }
@@ -97,6 +99,7 @@ func setupScript(env *testscript.Env) error {
 	env.Setenv("SSH_AUTH_SOCK", "")
 	env.Setenv("RPCSSH_PASSWORD", "")
 	env.Setenv("RPCSSH_PASSPHRASE", "")
+	env.Setenv("RPCSSH_CONTROL_PERSIST", "0") // the control_* scripts turn sharing on
 
 	pub, err := writeClientKey(work)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,9 +12,12 @@ import (
 
 // jsonValue turns a decoded XML-RPC value into what encoding/json prints
 // the way the README documents: base64 as base64 text, dateTime in RFC
-// 3339, nil as null.
+// 3339, nil as null, a double always with a fraction or exponent (2.0,
+// not 2, so it never looks like an int).
 func jsonValue(v any) any {
 	switch t := v.(type) {
+	case float64:
+		return jsonDouble(t)
 	case []byte:
 		return base64.StdEncoding.EncodeToString(t)
 	case time.Time:
@@ -34,6 +38,37 @@ func jsonValue(v any) any {
 	return v
 }
 
+// jsonDouble is an XML-RPC double in JSON: a JSON number that keeps a
+// fraction (2.0) so a reader can tell it from an int.
+type jsonDouble float64
+
+func (d jsonDouble) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(float64(d))
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.ContainsAny(b, ".eE") {
+		b = append(b, ".0"...)
+	}
+	return b, nil
+}
+
+// marshalJSON encodes v without escaping <, > and & (the CLI prints JSON
+// for people and scripts, never into HTML), indented when indent is set,
+// without a trailing newline.
+func marshalJSON(v any, indent bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // printResult writes a call's result: in text mode a string (or base64
 // bytes) prints raw, anything else as indented JSON; in json mode it is
 // always JSON.
@@ -49,7 +84,7 @@ func printResult(w io.Writer, v any, mode string) error {
 			return err
 		}
 	}
-	b, err := json.MarshalIndent(jsonValue(v), "", "  ")
+	b, err := marshalJSON(jsonValue(v), true)
 	if err != nil {
 		return err
 	}
@@ -67,7 +102,7 @@ func writeOut(path string, v any) error {
 	case string:
 		data = []byte(t)
 	default:
-		b, err := json.MarshalIndent(jsonValue(v), "", "  ")
+		b, err := marshalJSON(jsonValue(v), true)
 		if err != nil {
 			return err
 		}

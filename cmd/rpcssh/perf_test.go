@@ -577,9 +577,9 @@ func (p *perfPeers) benchRPCSSHCall(b *testing.B) {
 	bin := p.rpcsshBin(b)
 	_, port, _ := net.SplitHostPort(target)
 	home := b.TempDir()
-	env := append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD="+perfPassword, "RPCSSH_PASSPHRASE=")
+	env := append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD="+perfPassword, "RPCSSH_PASSPHRASE=", "RPCSSH_CONTROL_PERSIST=0")
 	args := []string{"call", "--host", d.Host(), "--ssh-port", strconv.Itoa(d.Port()), "--user", d.User,
-		"--key", d.ClientKeyPath, "--known-hosts", d.knownHosts, "--ssh-config", filepath.Join(home, "no_ssh_config"),
+		"--key", d.ClientKeyPath, "--known-hosts", d.knownHosts, "--ssh-config", "none",
 		"--port", port, "echo", "hi"}
 	p.timeEach(b, func() error {
 		cmd := exec.Command(bin, args...)

@@ -117,7 +117,7 @@ func relBuild(t *testing.T) string {
 func startRel(t *testing.T, bin string, env []string, args ...string) *relProc {
 	t.Helper()
 	p := &relProc{cmd: exec.Command(bin, args...), stdout: newRelBuffer(), stderr: newRelBuffer(), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD=", "RPCSSH_PASSPHRASE=")
+	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD=", "RPCSSH_PASSPHRASE=", "RPCSSH_CONTROL_PERSIST=0") // each process its own link
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -433,7 +433,7 @@ func TestSecretsStayOutOfPsAndLogs(t *testing.T) {
 	const pw = "Tr0ub4dor:and:3"
 	const wrong = "wr0ng-passw0rd"
 	bin := relBinary(t)
-	srv, addr := startServe(t, bin, pw)
+	srv, addr := startServe(t, bin, pw, "--log-level", "debug") // logs every call
 	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", srv.cmd.Process.Pid)); err == nil {
 		if bytes.Contains(cmdline, []byte(pw)) {
 			t.Errorf("serve's command line (ps) holds the password: %q", cmdline)

@@ -7,25 +7,34 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 
 	"github.com/rpcssh/rpcssh/rpc"
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
 type serveCmd struct {
-	Host        string `default:"127.0.0.1" help:"Address to listen on; loopback only unless --public."`
-	Port        int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
-	Public      bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
-	MaxBodySize int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB."`
-	Socket      string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
-	SocketMode  string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal."`
-	TCP         bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
-	Methods     string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
-	StateDir    string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
+	Host         string `default:"127.0.0.1" help:"Address to listen on; loopback only unless --public."`
+	Port         int    `default:"8000" help:"TCP port to listen on (0 picks a free one)."`
+	Public       bool   `help:"Allow a non-loopback --host: the server is then reachable without SSH."`
+	MaxBodySize  int    `name:"max-body-mib" default:"64" placeholder:"MIB" help:"Largest request body accepted, in MiB (default: ${default})."`
+	MaxMulticall int    `name:"max-multicall" default:"1000" placeholder:"N" help:"Most calls in one system.multicall (default: ${default}); its response is also cut at --max-body-mib."`
+	Socket       string `type:"path" placeholder:"PATH" help:"Listen on this Unix socket instead of TCP (only users the file mode allows can connect)."`
+	SocketMode   string `default:"0600" placeholder:"MODE" help:"Permissions of the --socket file, in octal (default: ${default})."`
+	TCP          bool   `name:"tcp" help:"With --socket, also listen on --host:--port."`
+	Methods      string `type:"path" placeholder:"FILE" help:"Also serve the programs declared in this TOML methods file (see 'Your own programs as methods' in the README)."`
+	LogLevel     string `name:"log-level" enum:"debug,info,warn,error" default:"info" placeholder:"LEVEL" help:"Log calls at debug, faults at info, refused requests (bad password, too large) at warn; one logfmt line each, on stderr (default: ${default}; see 'serve's log' in the README)."`
+	StateDir     string `type:"path" placeholder:"DIR" help:"Where jobs of async methods keep their state and output (default: $XDG_STATE_HOME/rpcssh, else ~/.local/state/rpcssh)."`
 	passwordFlags
+
+	CancelJobsOnExit bool `help:"When serve stops, cancel queued jobs and stop running ones (default: they go on, and the next serve adopts them)."`
 }
 
 func (c *serveCmd) Help() string {
@@ -50,11 +59,18 @@ func isLoopback(host string) bool {
 }
 
 func (c *serveCmd) Run(ctx context.Context, e *env) error {
+	// SIGHUP (the terminal closed, or a service manager's reload) stops
+	// serve gracefully, as SIGTERM does, instead of killing it mid-call.
+	ctx, stopHUP := signal.NotifyContext(ctx, syscall.SIGHUP)
+	defer stopHUP()
 	if c.Port < 0 || c.Port > 65535 {
 		return usageErrorf("--port %d: not 0-65535", c.Port)
 	}
 	if c.MaxBodySize < 1 || c.MaxBodySize > 16384 {
 		return usageErrorf("--max-body-mib %d: want 1 to 16384 (16 GiB)", c.MaxBodySize)
+	}
+	if c.MaxMulticall < 1 || c.MaxMulticall > 1<<20 {
+		return usageErrorf("--max-multicall %d: want 1 to %d", c.MaxMulticall, 1<<20)
 	}
 	if !isLoopback(c.Host) && !c.Public {
 		return withHint(usageErrorf("refusing to listen on %q: not a loopback address", c.Host),
@@ -68,17 +84,27 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 		return withHint(errors.New("no password set for the XML-RPC server"),
 			"export RPCSSH_PASSWORD=... (or use --password-file FILE) before 'rpcssh serve'")
 	}
+	// Before any program starts: no inherited descriptor, no password in
+	// the environment, and (Linux) no /proc/PID/{environ,mem} for them.
+	if err := program.GuardProcess("RPCSSH_PASSWORD"); err != nil {
+		e.warnf("%v", err)
+	}
+	setMemoryLimit(e, int64(c.MaxBodySize)<<20)
+	logger := serveLogger(e.stderr, c.LogLevel)
 	srv := rpc.NewServer(rpc.ServerConfig{
 		Username: c.Username,
 		Password: password,
-		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20},
-		Logger:   slog.New(slog.NewTextHandler(e.stderr, nil)),
+		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
+		Logger:   logger,
 	})
 	if err := registerBuiltins(srv); err != nil {
 		return err
 	}
+	if err := registerVersionMethod(srv, c.Methods); err != nil {
+		return err
+	}
 	if c.Methods != "" {
-		host, err := c.programs(e, srv)
+		host, err := c.programs(e, srv, logger)
 		if err != nil {
 			return err
 		}
@@ -105,11 +131,21 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	return nil
 }
 
+// methodsFileHint points to where the methods file is described: the
+// README, as a machine running serve has no Go source for 'go doc'.
+const methodsFileHint = "fix the methods file; the README's section \"Your own programs as methods\" describes its format"
+
 // programs loads --methods and registers its methods and jobs.*.
-func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
+func (c *serveCmd) programs(e *env, srv *rpc.Server, logger *slog.Logger) (*program.Host, error) {
 	f, err := program.Load(c.Methods)
 	if err != nil {
-		return nil, withHint(err, "fix the methods file; 'go doc github.com/rpcssh/rpcssh/rpc/program' describes its format")
+		if _, ok := errors.AsType[*program.PermError](err); ok {
+			return nil, err // it says what to chmod
+		}
+		return nil, withHint(err, methodsFileHint)
+	}
+	if err := f.CheckPrograms(); err != nil {
+		return nil, withHint(err, methodsFileHint)
 	}
 	dir := c.StateDir
 	if dir == "" {
@@ -117,7 +153,14 @@ func (c *serveCmd) programs(e *env, srv *rpc.Server) (*program.Host, error) {
 			return nil, err
 		}
 	}
-	host, err := program.New(f, program.Config{StateDir: dir, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))})
+	if err := program.CheckPath(dir); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	runner, err := runnerCommand()
+	if err != nil {
+		return nil, err
+	}
+	host, err := program.New(f, program.Config{StateDir: dir, Logger: logger, RunnerCommand: runner, CancelJobsOnClose: c.CancelJobsOnExit})
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +229,13 @@ func registerBuiltins(srv *rpc.Server) error {
 		Name:       "echo",
 		Help:       "echo(msg) returns msg in upper case, as the seed server's echo did.",
 		Signatures: [][]string{{"string", "string"}},
-		Func:       strings.ToUpper,
+		Func:       upper,
 	})
+}
+
+// upper maps s to upper case as Python's str.upper does: full Unicode case
+// mapping, so "grüße" becomes "GRÜSSE" (strings.ToUpper maps rune by rune
+// and keeps "ß"). A Caser holds state, so each call gets its own.
+func upper(s string) string {
+	return cases.Upper(language.Und).String(s)
 }

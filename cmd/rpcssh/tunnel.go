@@ -12,6 +12,7 @@ import (
 )
 
 type tunnelCmd struct {
+	Dest string `arg:"" optional:"" placeholder:"DEST" help:"The SSH destination, as ssh takes it (or --host)."`
 	sshFlags
 	remoteFlags
 	Local       string `default:"127.0.0.1:8000" placeholder:"ADDR" help:"Local address to listen on; other programs use http://ADDR/RPC2."`
@@ -23,7 +24,7 @@ func (c *tunnelCmd) Help() string {
 loopback, through one SSH connection that is kept alive and redialled with
 backoff when it drops. Any XML-RPC client can then use the printed URL:
 
-  rpcssh tunnel --host ec2-ip --key ~/.ssh/id
+  rpcssh tunnel -i ~/.ssh/id ubuntu@ec2-ip      # or --host; a ~/.ssh/config alias works
   python3 -c 'import xmlrpc.client as x; print(x.ServerProxy("http://user:PASS@127.0.0.1:8000/RPC2").echo("hi"))'`
 }
 
@@ -36,18 +37,26 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 	if err != nil && c.LocalSocket == "" {
 		return usageErrorf("--local %q: want host:port, e.g. 127.0.0.1:8000", c.Local)
 	}
-	setup, err := c.resolve(e)
+	if c.Dest != "" {
+		if len(c.Host) > 0 {
+			return usageErrorf("give the destination as an argument or with --host, not both")
+		}
+		c.Host = []string{c.Dest}
+	}
+	host, err := c.singleHost()
+	if err != nil {
+		return err
+	}
+	setup, err := c.resolveHost(ctx, e, host)
 	if err != nil {
 		return err
 	}
 	defer setup.Close()
-	cfg := setup.cfg
+	cfg := setup.Config
 
 	// Dial once first, so that a wrong key or host key fails now with its
 	// hint rather than on the first forwarded connection.
-	dctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout*time.Duration(1+len(cfg.Jump)))
-	first, err := tunnel.Dial(dctx, cfg)
-	cancel()
+	first, err := setup.Dial(ctx)
 	if err != nil {
 		return err
 	}

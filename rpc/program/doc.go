@@ -14,6 +14,7 @@
 //	kill_grace = "5s"                 # SIGTERM, then SIGKILL this much later (default 5s)
 //	output_cap = "4MiB"               # or bytes; default 1 MiB per stream (sync), 64 MiB (async)
 //	max_concurrent = 2                # default 4
+//	max_queued = 10                   # async: jobs waiting beyond max_concurrent (default 100)
 //	async = true                      # returns a job id at once
 //
 //	[[method.param]]
@@ -83,29 +84,68 @@
 // away stops the program as a timeout does.
 //
 // Calls beyond max_concurrent wait for a free slot for as long as the
-// caller waits (its request context); async calls beyond it fault at
-// once (busy).
+// caller waits (its request context); async calls beyond it are queued
+// (see Jobs).
 //
 // On Unix the program runs in a process group of its own: a timeout or
 // cancel sends SIGTERM to the whole group and SIGKILL kill_grace later,
 // and whatever the program leaves in its group when it exits is killed.
 // Elsewhere only the program itself is killed.
 //
-// The program is found through serve's PATH when argv[0] has no slash.
+// The program is found through serve's PATH when argv[0] has no slash; a
+// relative argv[0] with a slash ("./bin/sim") is taken from the methods
+// file's directory, whatever dir says. File.CheckPrograms, which serve
+// runs at start, reports a program that does not exist or is not
+// executable, naming the line.
 //
 // # Jobs
 //
-// An async method starts the program and returns a job id. The job runs
-// for serve's lifetime, not the call's: it survives the caller and the
-// SSH link. Host.Close (serve stopping) cancels running jobs. Its stdout
-// and stderr go, interleaved as written, to one output file capped at
-// output_cap. The built-in methods are jobs.status(id), jobs.output(id,
-// offset[, max_bytes]) → {data, next_offset, done, state, truncated},
-// jobs.wait(id, timeout_s), jobs.cancel(id) and jobs.list().
+// An async method starts the program and returns a job id. The job does
+// not run under the Host: Config.RunnerCommand starts a runner process
+// for it (the rpcssh CLI re-executes itself as "rpcssh __job-runner DIR",
+// whose body is RunRunner), in a session of its own and with an empty
+// environment. The runner starts the program, writes its stdout and
+// stderr, interleaved as written, to the job's output file (capped at
+// output_cap), waits for it and records its exit code and end time. So a
+// job survives the caller, the SSH link, and the Host itself: Close (serve
+// stopping, by any signal, or crashing) leaves it running, and the next
+// Host on the same state directory adopts it. With
+// Config.CancelJobsOnClose, Close cancels the jobs instead.
 //
-// The state directory (mode 0700) holds jobs/<id>/meta.json (written
-// atomically: temp file, fsync, rename) and jobs/<id>/output. A restarted
-// serve reads them back: finished jobs keep their state and output, and
-// jobs that were running when the previous serve died are marked lost.
-// Nothing is deleted automatically.
+// The built-in methods are jobs.status(id), jobs.output(id, offset[,
+// max_bytes]) → {data, next_offset, done, state, truncated},
+// jobs.wait(id, timeout_s), jobs.cancel(id) and jobs.list([offset[,
+// limit]]) (paged, oldest first).
+//
+// States: queued, running, exited, timeout, cancelled, failed (a queued
+// job that could not start) and lost (its runner vanished without
+// recording an end: killed, or the host rebooted). A runner is known by
+// its pid, start time and boot id, never by pid alone.
+//
+// A start beyond max_concurrent is queued, up to max_queued per method
+// (default 100; past it the start is a fault), and started in order when
+// a slot frees; queued jobs survive a restart. A start whose request
+// carries an Idempotency-Key header (IdempotencyHeader) that the store
+// holds returns that job's id instead of starting another.
+//
+// jobs.cancel and a timeout send SIGTERM to the program's process group
+// and SIGKILL kill_grace later. On Linux the runner is a child subreaper:
+// when the program has ended it kills every process left below it,
+// including those that left the group (setsid).
+//
+// The state directory (mode 0700) holds jobs/<id>/ with meta.json (the
+// Host's record), spec.json (a queued job's argv), runner.json and
+// exit.json (the runner's), a cancel request and the output. Records are
+// written atomically (temp file, fsync, rename); every job file is opened
+// with O_NOFOLLOW and must be a regular file owned by the Host's user.
+//
+// The store is bounded (JobLimits, the methods file's [jobs] table):
+//
+//	[jobs]
+//	max_jobs = 1000       # stored jobs, any state
+//	max_output = "16GiB"  # finished jobs' output + output_cap of each running or queued one
+//	retention = "7d"      # how long a finished job is kept
+//
+// Finished jobs past retention, or needed to make room, are removed
+// oldest first; a start that still does not fit is a fault.
 package program

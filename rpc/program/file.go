@@ -29,6 +29,7 @@ const (
 type File struct {
 	Path    string // as given to Load; "" from Parse
 	Methods []Method
+	Jobs    JobLimits // the [jobs] table, defaults filled in
 }
 
 // Method is one declared method.
@@ -42,11 +43,13 @@ type Method struct {
 	Timeout       time.Duration     // 0: none
 	KillGrace     time.Duration     // SIGTERM to SIGKILL
 	OutputCap     int64             // bytes: per stream (sync) or of the output file (async)
-	MaxConcurrent int               // running at once; sync calls beyond it wait, async ones fault
+	MaxConcurrent int               // running at once; sync calls beyond it wait, async ones queue
+	MaxQueued     int               // async: jobs waiting beyond MaxConcurrent; more fault (busy)
 	Async         bool
 	Line          int // of its [[method]] header
 
-	args []argTemplate
+	args     []argTemplate
+	argvLine int // of its argv key
 }
 
 // Param is a typed parameter of a Method.
@@ -65,7 +68,10 @@ type ConfigError struct {
 	File string
 	Line int
 	Msg  string
+	Err  error // the cause, when there is one (a *PermError for a file others could change)
 }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 func (e *ConfigError) Error() string {
 	name := e.File
@@ -89,7 +95,7 @@ func Load(path string) (*File, error) {
 		return nil, &ConfigError{File: path, Msg: err.Error()}
 	}
 	if err := checkPerm(abs); err != nil {
-		return nil, &ConfigError{File: path, Msg: err.Error()}
+		return nil, &ConfigError{File: path, Msg: err.Error(), Err: err}
 	}
 	f, err := os.Open(abs)
 	if err != nil {
@@ -123,6 +129,7 @@ func Parse(name, baseDir string, data []byte) (*File, error) {
 
 type fileDecl struct {
 	Method []methodDecl `toml:"method"`
+	Jobs   *jobsDecl    `toml:"jobs"`
 }
 
 type methodDecl struct {
@@ -136,6 +143,7 @@ type methodDecl struct {
 	KillGrace     *string           `toml:"kill_grace"`
 	OutputCap     any               `toml:"output_cap"`
 	MaxConcurrent *int64            `toml:"max_concurrent"`
+	MaxQueued     *int64            `toml:"max_queued"`
 	Async         bool              `toml:"async"`
 	Param         []paramDecl       `toml:"param"`
 }
@@ -190,6 +198,11 @@ func parse(name, baseDir string, data []byte) (*File, error) {
 		}
 		seen[m.Name] = m.Line
 		f.Methods = append(f.Methods, m)
+	}
+	var lerr *ConfigError
+	if f.Jobs, lerr = buildJobLimits(decl.Jobs, loc); lerr != nil {
+		lerr.File = name
+		return nil, lerr
 	}
 	return f, nil
 }
@@ -262,9 +275,10 @@ func buildMethod(d methodDecl, baseDir string, loc *locator, i int) (Method, *Co
 			m.Dir = filepath.Join(baseDir, m.Dir)
 		}
 	}
+	m.argvLine = at("argv")
 	if strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator) {
 		if !filepath.IsAbs(prog) {
-			m.args[0].lit = filepath.Join(m.Dir, prog)
+			m.args[0].lit = filepath.Join(baseDir, prog) // the file's directory, not dir
 		}
 	}
 	for _, n := range d.Env {
@@ -314,6 +328,13 @@ func buildMethod(d methodDecl, baseDir string, loc *locator, i int) (Method, *Co
 			return fail(at("max_concurrent"), "max_concurrent %d: want 1 or more", *d.MaxConcurrent)
 		}
 		m.MaxConcurrent = int(*d.MaxConcurrent)
+	}
+	m.MaxQueued = DefaultMaxQueued
+	if d.MaxQueued != nil {
+		if *d.MaxQueued < 0 || *d.MaxQueued > 1<<20 || !d.Async {
+			return fail(at("max_queued"), "max_queued %d: want 0 or more, on an async method", *d.MaxQueued)
+		}
+		m.MaxQueued = int(*d.MaxQueued)
 	}
 	return m, nil
 }

@@ -78,8 +78,11 @@ func TestLoadRefusesFilesOthersCanChange(t *testing.T) {
 		want              string
 	}{
 		{"private", 0o600, 0o700, ""},
-		{"world-writable file", 0o666, 0o700, "world-writable methods file"},
-		{"world-writable dir", 0o644, 0o777, "world-writable directory"},
+		{"readable by all", 0o644, 0o755, ""},
+		{"world-writable file", 0o646, 0o700, "m.toml is world-writable (mode 0646): other users could change it; fix with: chmod o-w "},
+		{"group-writable file", 0o664, 0o755, "m.toml is group-writable (mode 0664): other users could change it; fix with: chmod g-w "},
+		{"group-writable dir", 0o644, 0o775, "/d is group-writable (mode 0775): other users could change it; fix with: chmod g-w "},
+		{"world-writable dir", 0o644, 0o777, "/d is group- and world-writable (mode 0777): other users could change it; fix with: chmod go-w "},
 		{"sticky dir", 0o644, 0o777 | os.ModeSticky, ""},
 	}
 	for _, tt := range tests {
@@ -101,6 +104,46 @@ func TestLoadRefusesFilesOthersCanChange(t *testing.T) {
 			_, err := program.Load(path)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("Load = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadRefusesFilesOfOtherUsers: a methods file, or a directory above
+// it, owned by a user other than this one or root is refused (root can
+// give files away, so this runs as root only).
+func TestLoadRefusesFilesOfOtherUsers(t *testing.T) {
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("needs root to chown to another user")
+	}
+	const ok = "[[method]]\nname = \"a\"\nargv = [\"x\"]\n"
+	for _, which := range []string{"file", "dir"} {
+		t.Run(which, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "d")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "m.toml")
+			if err := os.WriteFile(path, []byte(ok), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			owned := path
+			if which == "dir" {
+				owned = dir
+			}
+			if err := os.Chown(owned, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			_, err := program.Load(path)
+			want := owned + " is owned by uid 65534, not by this user (uid 0) nor root"
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load = %v, want %q", err, want)
+			}
+			if which == "dir" {
+				// A state directory not created yet is judged by its parents.
+				if err := program.CheckPath(filepath.Join(dir, "state")); err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("CheckPath(%s/state) = %v, want %q", dir, err, want)
+				}
 			}
 		})
 	}

@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +59,7 @@ func startHostFile(t *testing.T, f *program.File, state string) *testServer {
 	if state == "" {
 		state = t.TempDir()
 	}
-	h, err := program.New(f, program.Config{StateDir: state})
+	h, err := program.New(f, hostConfig(t, state))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -110,10 +112,30 @@ func faultCode(err error) int {
 	return 0
 }
 
-// TestMain lets the test binary be a serve that dies (PROGRAM_TEST_HELPER=serve).
+// hostConfig is a Host's config with state and this test binary as
+// the job runner.
+func hostConfig(t testing.TB, state string) program.Config {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return program.Config{StateDir: state, RunnerCommand: []string{exe, program.RunnerArg}}
+}
+
+// TestMain lets the test binary be a serve that dies
+// (PROGRAM_TEST_HELPER=serve) and a job runner (RunnerArg DIR).
 func TestMain(m *testing.M) {
 	if os.Getenv("PROGRAM_TEST_HELPER") == "serve" {
 		os.Exit(helperServe())
+	}
+	if len(os.Args) == 3 && os.Args[1] == program.RunnerArg {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := program.RunRunner(ctx, os.Args[2])
+		stop()
+		if err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

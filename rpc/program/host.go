@@ -24,6 +24,23 @@ type Config struct {
 	// Logger gets one line per job start and end (method, id, pid, state);
 	// never params or output. nil: nothing is logged.
 	Logger *slog.Logger
+
+	// RunnerCommand starts a job's runner: the program and arguments that
+	// reach RunRunner, to which the job's directory is appended (the rpcssh
+	// CLI passes its own executable and "__job-runner"). Required when a
+	// method is async. The runner gets an empty environment and runs in a
+	// session of its own, so jobs outlive the Host and its process.
+	RunnerCommand []string
+
+	// CancelJobsOnClose makes Close cancel the queued jobs and stop the
+	// running ones, recorded as cancelled with the error "serve stopped".
+	// false (the default): Close leaves them for the next Host on the same
+	// StateDir, which adopts them.
+	CancelJobsOnClose bool
+
+	// Jobs overrides, field by field, the job store's bounds set in the
+	// methods file's [jobs] table (zero fields: the file's, or defaults).
+	Jobs JobLimits
 }
 
 // Host runs the methods of a File for an rpc.Server.
@@ -36,8 +53,10 @@ type Host struct {
 }
 
 // New prepares the methods of f. With cfg.StateDir it opens (creating,
-// mode 0700) the state directory and marks jobs that a previous serve
-// left running as lost. Close it to stop running jobs.
+// mode 0700) the state directory, adopts the jobs a previous Host left
+// running (their runners still run; those whose runner vanished are
+// marked lost), queues again those it left queued, and removes finished
+// jobs past retention. Close it when done.
 func New(f *File, cfg Config) (*Host, error) {
 	h := &Host{file: f, cfg: cfg, log: cfg.Logger, sems: map[string]chan struct{}{}}
 	if h.log == nil {
@@ -50,6 +69,9 @@ func New(f *File, cfg Config) (*Host, error) {
 		if m.Async && cfg.StateDir == "" {
 			return nil, fmt.Errorf("program: method %q is async: a state directory is needed", m.Name)
 		}
+		if m.Async && len(cfg.RunnerCommand) == 0 {
+			return nil, fmt.Errorf("program: method %q is async: Config.RunnerCommand is needed to start job runners", m.Name)
+		}
 		h.sems[m.Name] = make(chan struct{}, m.MaxConcurrent)
 	}
 	if cfg.StateDir != "" {
@@ -58,16 +80,20 @@ func New(f *File, cfg Config) (*Host, error) {
 			return nil, err
 		}
 		h.jobs = js
+		js.begin(cfg.RunnerCommand, f.Jobs.over(cfg.Jobs), f.Methods, h.env)
 	}
 	return h, nil
 }
 
-// Close stops the jobs still running (SIGTERM to their process groups,
-// SIGKILL after their kill_grace), records them as cancelled with the
-// error "serve stopped", and waits for them.
+// Close stops watching the jobs. They go on running under their runners,
+// and queued ones stay queued, for the next Host on the same state
+// directory to adopt; with Config.CancelJobsOnClose, Close instead
+// cancels the queued ones and stops the running ones (SIGTERM to their
+// process groups, SIGKILL after their kill_grace), records them as
+// cancelled with the error "serve stopped", and waits for them.
 func (h *Host) Close() error {
 	if h.jobs != nil {
-		h.jobs.close()
+		h.jobs.close(h.cfg.CancelJobsOnClose)
 	}
 	return nil
 }
@@ -84,14 +110,14 @@ func (h *Host) Methods() []rpc.Method {
 			Signatures: m.signatures(),
 			Raw: func(ctx context.Context, params []any) (any, error) {
 				if m.Async {
-					return h.callAsync(m, params)
+					return h.callAsync(ctx, m, params)
 				}
 				return h.callSync(ctx, m, params)
 			},
 		})
 	}
 	if h.jobs != nil {
-		out = append(out, h.jobs.methods()...)
+		out = append(out, h.jobs.methodList()...)
 	}
 	return out
 }
@@ -169,8 +195,13 @@ func (h *Host) callSync(ctx context.Context, m *Method, params []any) (any, erro
 	}, nil
 }
 
-// callAsync starts a job and returns its id.
-func (h *Host) callAsync(m *Method, params []any) (any, error) {
+// callAsync starts (or queues) a job and returns its id. A call with an
+// Idempotency-Key header already seen returns the first job's id.
+func (h *Host) callAsync(ctx context.Context, m *Method, params []any) (any, error) {
+	key, err := idempotencyKey(ctx)
+	if err != nil {
+		return nil, faultf(codeInvalidParams, "%s: %v", m.Name, err)
+	}
 	vals, err := m.bind(params)
 	if err != nil {
 		return nil, err
@@ -179,7 +210,10 @@ func (h *Host) callAsync(m *Method, params []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.jobs.start(m, argv, h.env(m))
+	if key != "" {
+		return h.jobs.startKeyed(m, argv, key)
+	}
+	return h.jobs.start(m, argv, "")
 }
 
 // signatures lists the positional forms (required params, then each
@@ -234,14 +268,13 @@ func (m *Method) helpText() string {
 			notes = append(notes, "one of "+strings.Join(vs, ", "))
 		}
 		if p.Min != nil {
-			notes = append(notes, fmt.Sprintf("min %v", *p.Min))
+			notes = append(notes, "min "+formatBound(*p.Min))
 		}
 		if p.Max != nil {
-			notes = append(notes, fmt.Sprintf("max %v", *p.Max))
+			notes = append(notes, "max "+formatBound(*p.Max))
 		}
 		if p.Default != nil {
-			s, _ := render(p.Default)
-			notes = append(notes, "default "+quoteShort(s))
+			notes = append(notes, "default "+defaultText(&p))
 		}
 		if len(notes) > 0 {
 			fmt.Fprintf(&b, " (%s)", strings.Join(notes, "; "))

@@ -1,12 +1,17 @@
 package program
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -15,9 +20,9 @@ import (
 	"github.com/rpcssh/rpcssh/rpc"
 )
 
-var (
-	errCancelled    = errors.New("cancelled by jobs.cancel")
-	errServeStopped = errors.New("serve stopped")
+const (
+	reasonCancelled    = "cancelled by jobs.cancel"
+	reasonServeStopped = "serve stopped"
 )
 
 // Bounds of jobs.output chunks.
@@ -26,22 +31,44 @@ const (
 	MaxChunk     = 16 << 20
 )
 
+// Pages of jobs.list.
+const (
+	DefaultListPage = 100
+	MaxListPage     = 1000
+)
+
+const (
+	// watchInterval is how often serve looks at its running jobs'
+	// directories for an end their runners recorded.
+	watchInterval = 200 * time.Millisecond
+	// runnerAnswerBound is how long a runner may take to start the program.
+	runnerAnswerBound = 30 * time.Second
+	// pruneInterval is how often finished jobs past retention are removed
+	// while serve runs (also at every start).
+	pruneInterval = time.Hour
+)
+
 type job struct {
 	dir    string
+	method string        // fixed: readable without mu
+	key    string        // idempotency key, fixed
 	done   chan struct{} // closed when the job has ended
-	cancel context.CancelCauseFunc
-	out    *capFile // while running
 
-	mu   sync.Mutex
-	meta jobMeta
+	mu           sync.Mutex
+	meta         jobMeta
+	argv         []string // while queued
+	cancelReason string   // set by jobs.cancel before the runner is known
 }
+
+// id is the job's id: its directory's name.
+func (j *job) id() string { return filepath.Base(j.dir) }
 
 func (j *job) snapshot() jobMeta {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	m := j.meta
-	if j.out != nil && m.State == StateRunning {
-		m.OutputBytes, m.Truncated, _ = j.out.state()
+	if m.State == StateRunning {
+		m.OutputBytes = outputSize(j.dir)
 	}
 	return m
 }
@@ -49,12 +76,21 @@ func (j *job) snapshot() jobMeta {
 type jobStore struct {
 	dir string
 	log *slog.Logger
-	wg  sync.WaitGroup
+
+	runner  []string
+	limits  JobLimits
+	methods map[string]*Method
+	env     func(*Method) []string
 
 	mu      sync.Mutex
 	jobs    map[string]*job
-	running map[string]int // per method
+	running map[string]int    // per method
+	queues  map[string][]*job // per method, in order
+	keys    map[string]*job   // by idempotency key
 	closed  bool
+
+	stop    chan struct{}
+	watcher sync.WaitGroup
 }
 
 func openStore(stateDir string, log *slog.Logger) (*jobStore, error) {
@@ -78,112 +114,334 @@ func openStore(stateDir string, log *slog.Logger) (*jobStore, error) {
 	return &jobStore{dir: dir, log: log, jobs: jobs, running: map[string]int{}}, nil
 }
 
-// start launches a job: its ctx is the store's (serve's) lifetime, not
-// the request's, so it outlives the caller and the SSH link.
-func (s *jobStore) start(m *Method, argv, env []string) (string, error) {
+// begin makes a store opened by openStore run: it counts the jobs a
+// previous serve left running (adopted), queues those it left queued,
+// removes what retention says, and starts watching.
+func (s *jobStore) begin(runner []string, limits JobLimits, methods []Method, env func(*Method) []string) {
+	s.runner, s.limits, s.env = runner, limits.withDefaults(), env
+	s.methods = map[string]*Method{}
+	for i := range methods {
+		if methods[i].Async {
+			s.methods[methods[i].Name] = &methods[i]
+		}
+	}
+	s.queues, s.keys, s.stop = map[string][]*job{}, map[string]*job{}, make(chan struct{})
+	var queued []*job
+	for _, j := range s.jobs {
+		if j.key != "" {
+			s.keys[j.key] = j
+		}
+		switch j.meta.State {
+		case StateRunning:
+			s.running[j.method]++
+		case StateQueued:
+			queued = append(queued, j)
+		}
+	}
+	slices.SortFunc(queued, func(a, b *job) int { return byCreation(a.meta, b.meta) })
+	for _, j := range queued {
+		if s.methods[j.method] == nil {
+			s.end(j, false, func(m *jobMeta) {
+				m.State, m.Error = StateFailed, fmt.Sprintf("method %s is no longer an async method of the methods file", j.method)
+			})
+			continue
+		}
+		s.queues[j.method] = append(s.queues[j.method], j)
+	}
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return "", faultf(codeApplication, "%s: serve is stopping", m.Name)
-	}
-	if s.running[m.Name] >= m.MaxConcurrent {
-		n := s.running[m.Name]
-		s.mu.Unlock()
-		return "", faultf(codeApplication, "%s: busy: %d jobs running (max_concurrent = %d); try later or cancel one (jobs.list)", m.Name, n, m.MaxConcurrent)
-	}
-	s.running[m.Name]++
-	s.wg.Add(1)
+	s.expire(time.Now())
 	s.mu.Unlock()
-	release := func() {
-		s.mu.Lock()
-		s.running[m.Name]--
-		s.mu.Unlock()
-		s.wg.Done()
+	for name := range s.methods {
+		s.dispatch(name)
 	}
+	s.watcher.Add(1)
+	go s.watch()
+}
 
+// start accepts a job: it runs at once when its method has a free slot,
+// else it is queued. A key already used returns that job's id.
+func (s *jobStore) start(m *Method, argv []string, key string) (string, error) {
 	now := time.Now()
 	id := newJobID(now)
 	dir := filepath.Join(s.dir, id)
-	fail := func(err error) (string, error) {
-		os.RemoveAll(dir)
-		release()
-		var f *rpc.Fault
-		if errors.As(err, &f) {
-			return "", err
-		}
+	meta := jobMeta{ID: id, Method: m.Name, State: StateQueued, Created: now, Key: key}
+	j := &job{dir: dir, method: m.Name, key: key, done: make(chan struct{}), meta: meta, argv: argv}
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", faultf(codeApplication, "%s: job %s: %v", m.Name, id, err)
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		return fail(err)
+	drop := func(err error) (string, error) {
+		os.RemoveAll(dir)
+		return "", err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "output"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fail(err)
+	if err := writeJSON(dir, specFile, jobSpec{Argv: argv}); err != nil {
+		return drop(faultf(codeApplication, "%s: job %s: %v", m.Name, id, err))
 	}
-	out := &capFile{f: f, max: m.OutputCap}
-	p, err := start(m, argv, env, out, out)
-	if err != nil {
-		f.Close()
-		return fail(err)
-	}
-	meta := jobMeta{ID: id, Method: m.Name, State: StateRunning, PID: p.pid, Started: p.started}
-	ctx, cancel := context.WithCancelCause(context.Background())
 	if err := writeMeta(dir, meta); err != nil {
-		cancel(err)
-		p.wait(ctx, 0, 0)
-		f.Close()
-		return fail(err)
+		return drop(faultf(codeApplication, "%s: job %s: %v", m.Name, id, err))
 	}
-	j := &job{dir: dir, done: make(chan struct{}), cancel: cancel, out: out, meta: meta}
-	s.mu.Lock()
-	s.jobs[id] = j
-	s.mu.Unlock()
-	s.log.Info("job started", "id", id, "method", m.Name, "pid", p.pid)
 
-	go func() {
-		defer release()
-		o := p.wait(ctx, m.Timeout, m.KillGrace)
-		cancel(nil)
-		n, truncated, werr := out.state()
-		f.Close()
-		j.mu.Lock()
-		j.meta.Ended = p.started.Add(o.duration)
-		j.meta.OutputBytes, j.meta.Truncated = n, truncated
-		switch {
-		case o.timedOut:
-			j.meta.State, j.meta.Error = StateTimeout, fmt.Sprintf("timed out after %s; its process group was killed", m.Timeout)
-		case o.stopped != nil:
-			j.meta.State, j.meta.Error = StateCancelled, o.stopped.Error()
-		default:
-			j.meta.State = StateExited
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return drop(faultf(codeApplication, "%s: serve is stopping", m.Name))
+	}
+	if key != "" {
+		if first, ok := s.keys[key]; ok {
+			s.mu.Unlock()
+			if first.method != m.Name {
+				return drop(faultf(codeInvalidParams, "%s: idempotency key %s was used for a %s job (%s)", m.Name, quoteShort(key), first.method, first.id()))
+			}
+			return drop(nil) // the first job's id, below
 		}
-		code := o.exitCode
-		j.meta.ExitCode = &code
-		if werr != nil {
-			j.meta.Error = "writing output: " + werr.Error()
+	}
+	if err := s.makeRoom(m); err != nil {
+		s.mu.Unlock()
+		return drop(err)
+	}
+	q := s.queues[m.Name]
+	runNow := s.running[m.Name] < m.MaxConcurrent && len(q) == 0
+	if !runNow && len(q) >= m.MaxQueued {
+		s.mu.Unlock()
+		return drop(faultf(codeApplication, "%s: busy: %d jobs running (max_concurrent = %d) and %d queued (max_queued = %d); try later or cancel one (jobs.list)",
+			m.Name, s.running[m.Name], m.MaxConcurrent, len(q), m.MaxQueued))
+	}
+	s.jobs[id] = j
+	if key != "" {
+		s.keys[key] = j
+	}
+	if runNow {
+		s.running[m.Name]++
+	} else {
+		s.queues[m.Name] = append(q, j)
+	}
+	s.mu.Unlock()
+	if !runNow {
+		s.log.Info("job queued", "id", id, "method", m.Name)
+		return id, nil
+	}
+	if err := s.launch(j, m); err != nil {
+		s.mu.Lock()
+		delete(s.jobs, id)
+		if key != "" {
+			delete(s.keys, key)
 		}
-		meta := j.meta
-		j.out = nil
-		j.mu.Unlock()
-		if err := writeMeta(dir, meta); err != nil {
-			s.log.Error("job record", "id", id, "err", err)
-		}
-		close(j.done)
-		s.log.Info("job ended", "id", id, "method", m.Name, "state", meta.State, "exit_code", code)
-	}()
+		s.running[m.Name]--
+		s.mu.Unlock()
+		os.RemoveAll(dir)
+		s.dispatch(m.Name)
+		return "", err
+	}
 	return id, nil
 }
 
-func (s *jobStore) close() {
+// startKeyed is start, returning the first job's id for a key in use.
+func (s *jobStore) startKeyed(m *Method, argv []string, key string) (string, error) {
+	id, err := s.start(m, argv, key)
+	if err != nil || id != "" {
+		return id, err
+	}
 	s.mu.Lock()
-	s.closed = true
-	for _, j := range s.jobs {
-		if j.cancel != nil {
-			j.cancel(errServeStopped)
+	defer s.mu.Unlock()
+	if first, ok := s.keys[key]; ok {
+		return first.id(), nil
+	}
+	return "", faultf(codeApplication, "%s: the job of idempotency key %s is gone", m.Name, quoteShort(key))
+}
+
+// launch starts a job's runner and records the job as running.
+func (s *jobStore) launch(j *job, m *Method) error {
+	j.mu.Lock()
+	argv := j.argv
+	j.mu.Unlock()
+	path, err := resolveProgram(m, argv[0])
+	if err != nil {
+		return err
+	}
+	spec := runSpec{Method: m.Name, Path: path, Argv: argv, Env: s.env(m), Dir: m.Dir, Timeout: m.Timeout, KillGrace: m.KillGrace, OutputCap: m.OutputCap}
+	msg, err := s.spawn(j.dir, spec)
+	if err != nil {
+		var f *rpc.Fault
+		if errors.As(err, &f) {
+			return err
+		}
+		return faultf(codeApplication, "%s: job %s: %v", m.Name, filepath.Base(j.dir), err)
+	}
+	j.mu.Lock()
+	j.meta.State, j.meta.PID, j.meta.Started, j.meta.Runner = StateRunning, msg.PID, msg.Started, &msg.Runner
+	j.argv = nil
+	meta, reason := j.meta, j.cancelReason
+	j.mu.Unlock()
+	if err := writeMeta(j.dir, meta); err != nil {
+		s.log.Error("job record", "id", meta.ID, "err", err)
+	}
+	os.Remove(filepath.Join(j.dir, specFile))
+	s.log.Info("job started", "id", meta.ID, "method", m.Name, "pid", msg.PID, "runner", msg.Runner.PID)
+	if reason != "" {
+		s.signal(j, meta, reason)
+	}
+	return nil
+}
+
+// spawn starts a runner for the job in dir, in a session of its own and
+// with nothing of serve's environment, and waits for its answer.
+func (s *jobStore) spawn(dir string, spec runSpec) (readyMsg, error) {
+	var msg readyMsg
+	if len(s.runner) == 0 {
+		return msg, errors.New("no RunnerCommand configured")
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return msg, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return msg, err
+	}
+	defer r.Close()
+	cmd := exec.Command(s.runner[0], append(slices.Clone(s.runner[1:]), dir)...)
+	cmd.Env = []string{}
+	cmd.Dir = dir
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.ExtraFiles = []*os.File{w} // descriptor 3 (readyFD)
+	detach(cmd)
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return msg, fmt.Errorf("start job runner %s: %w", s.runner[0], err)
+	}
+	go func() { _ = cmd.Wait() }() // reaps it; how the job ends is read from its directory
+	_ = r.SetReadDeadline(time.Now().Add(runnerAnswerBound))
+	line, err := bufio.NewReader(io.LimitReader(r, 1<<16)).ReadBytes('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return msg, fmt.Errorf("job runner %s gave no answer (%v): check RunnerCommand", s.runner[0], err)
+	}
+	if err := json.Unmarshal(line, &msg); err != nil {
+		_ = cmd.Process.Kill()
+		return msg, fmt.Errorf("job runner %s: bad answer: %w", s.runner[0], err)
+	}
+	if msg.Error != "" {
+		return msg, &rpc.Fault{Code: codeApplication, Message: msg.Error}
+	}
+	return msg, nil
+}
+
+// dispatch starts the queued jobs of a method while it has free slots.
+func (s *jobStore) dispatch(name string) {
+	for {
+		s.mu.Lock()
+		m, q := s.methods[name], s.queues[name]
+		if s.closed || m == nil || len(q) == 0 || s.running[name] >= m.MaxConcurrent {
+			s.mu.Unlock()
+			return
+		}
+		j := q[0]
+		s.queues[name] = q[1:]
+		s.running[name]++
+		s.mu.Unlock()
+		if err := s.launch(j, m); err != nil {
+			s.end(j, true, func(meta *jobMeta) {
+				meta.State, meta.Error, meta.Ended = StateFailed, err.Error(), time.Now()
+			})
 		}
 	}
+}
+
+// end records a job's end (update changes its record), wakes those
+// waiting for it and frees its slot if it held one.
+func (s *jobStore) end(j *job, heldSlot bool, update func(*jobMeta)) {
+	j.mu.Lock()
+	update(&j.meta)
+	j.argv = nil
+	meta := j.meta
+	j.mu.Unlock()
+	if err := writeMeta(j.dir, meta); err != nil {
+		s.log.Error("job record", "id", meta.ID, "err", err)
+	}
+	close(j.done)
+	if heldSlot {
+		s.mu.Lock()
+		s.running[j.method]--
+		s.mu.Unlock()
+	}
+	code := -1
+	if meta.ExitCode != nil {
+		code = *meta.ExitCode
+	}
+	s.log.Info("job ended", "id", meta.ID, "method", meta.Method, "state", meta.State, "exit_code", code)
+}
+
+// watch notices the ends the runners record, and runners that vanished.
+func (s *jobStore) watch() {
+	defer s.watcher.Done()
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	lastPrune := time.Now()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		var running []*job
+		for _, j := range s.jobs {
+			j.mu.Lock()
+			if j.meta.State == StateRunning {
+				running = append(running, j)
+			}
+			j.mu.Unlock()
+		}
+		s.mu.Unlock()
+		for _, j := range running {
+			m := j.snapshot()
+			changed, err := settle(j.dir, &m)
+			if err != nil {
+				s.log.Warn("job record", "id", m.ID, "err", err)
+				continue
+			}
+			if changed && ended(m.State) {
+				s.end(j, true, func(meta *jobMeta) { *meta = m })
+				s.dispatch(j.method)
+			}
+		}
+		if time.Since(lastPrune) > pruneInterval {
+			lastPrune = time.Now()
+			s.mu.Lock()
+			s.expire(lastPrune)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// close stops watching. Running jobs go on under their runners and queued
+// ones stay queued, for the next serve, unless cancelJobs: then queued
+// jobs are cancelled and running ones stopped and waited for.
+func (s *jobStore) close(cancelJobs bool) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	var all []*job
+	for _, j := range s.jobs {
+		all = append(all, j)
+	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	if cancelJobs {
+		var grace time.Duration
+		for _, m := range s.methods {
+			grace = max(grace, m.KillGrace)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), grace+30*time.Second)
+		for _, j := range all {
+			s.cancel(ctx, j, reasonServeStopped)
+		}
+		cancel()
+	}
+	close(s.stop)
+	s.watcher.Wait()
 }
 
 func (s *jobStore) get(id string) (*job, error) {
@@ -196,23 +454,37 @@ func (s *jobStore) get(id string) (*job, error) {
 	return j, nil
 }
 
+// position is a queued job's place in its method's queue (1: next), 0
+// for any other job. s.mu is held.
+func (s *jobStore) position(j *job) int {
+	return slices.Index(s.queues[j.method], j) + 1
+}
+
 // status is the XML-RPC form of a job's state.
-func status(m jobMeta) map[string]any {
+func status(m jobMeta, position int) map[string]any {
 	st := map[string]any{
 		"id":           m.ID,
 		"method":       m.Method,
 		"state":        m.State,
 		"pid":          m.PID,
-		"started":      m.Started,
 		"output_bytes": m.OutputBytes,
 		"truncated":    m.Truncated,
+	}
+	if !m.Created.IsZero() {
+		st["created"] = m.Created
+	}
+	if !m.Started.IsZero() {
+		st["started"] = m.Started
+	}
+	if position > 0 {
+		st["queue_position"] = position
 	}
 	end := time.Now()
 	if !m.Ended.IsZero() {
 		st["ended"] = m.Ended
 		end = m.Ended
 	}
-	if m.State != StateLost || !m.Ended.IsZero() {
+	if !m.Started.IsZero() && (m.State != StateLost || !m.Ended.IsZero()) {
 		st["duration_s"] = end.Sub(m.Started).Seconds()
 	}
 	if m.ExitCode != nil {
@@ -224,32 +496,46 @@ func status(m jobMeta) map[string]any {
 	return st
 }
 
+func (s *jobStore) statusOf(j *job) map[string]any {
+	m := j.snapshot()
+	s.mu.Lock()
+	pos := s.position(j)
+	s.mu.Unlock()
+	return status(m, pos)
+}
+
 func (s *jobStore) status(id string) (map[string]any, error) {
 	j, err := s.get(id)
 	if err != nil {
 		return nil, err
 	}
-	return status(j.snapshot()), nil
+	return s.statusOf(j), nil
 }
 
-func (s *jobStore) list() []map[string]any {
+// list returns a page of the jobs' statuses, oldest first.
+func (s *jobStore) list(offset, limit int64) ([]map[string]any, error) {
+	if offset < 0 {
+		return nil, faultf(codeInvalidParams, "jobs.list: offset %d: want 0 or more", offset)
+	}
+	if limit < 1 || limit > MaxListPage {
+		return nil, faultf(codeInvalidParams, "jobs.list: limit %d: want 1 to %d", limit, MaxListPage)
+	}
+	type entry struct {
+		meta jobMeta
+		pos  int
+	}
 	s.mu.Lock()
-	metas := make([]jobMeta, 0, len(s.jobs))
+	all := make([]entry, 0, len(s.jobs))
 	for _, j := range s.jobs {
-		metas = append(metas, j.snapshot())
+		all = append(all, entry{j.snapshot(), s.position(j)})
 	}
 	s.mu.Unlock()
-	slices.SortFunc(metas, func(a, b jobMeta) int {
-		if c := a.Started.Compare(b.Started); c != 0 {
-			return c
-		}
-		return compareStrings(a.ID, b.ID)
-	})
-	out := make([]map[string]any, len(metas))
-	for i, m := range metas {
-		out[i] = status(m)
+	slices.SortFunc(all, func(a, b entry) int { return byCreation(a.meta, b.meta) })
+	out := []map[string]any{}
+	for i := offset; i < int64(len(all)) && i < offset+limit; i++ {
+		out = append(out, status(all[i].meta, all[i].pos))
 	}
-	return out
+	return out, nil
 }
 
 func compareStrings(a, b string) int {
@@ -280,25 +566,59 @@ func (s *jobStore) wait(ctx context.Context, id string, timeout float64) (map[st
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return status(j.snapshot()), nil
+	return s.statusOf(j), nil
 }
 
-// cancel stops a running job (SIGTERM, SIGKILL after its kill_grace) and
-// returns its status once it has ended; a finished job is left as it is.
+// cancelJob stops a job (see cancel) and returns its status once it has
+// ended; a finished job is left as it is.
 func (s *jobStore) cancelJob(ctx context.Context, id string) (map[string]any, error) {
 	j, err := s.get(id)
 	if err != nil {
 		return nil, err
 	}
-	if j.cancel != nil {
-		j.cancel(errCancelled)
+	if err := s.cancel(ctx, j, reasonCancelled); err != nil {
+		return nil, err
+	}
+	return s.statusOf(j), nil
+}
+
+// cancel ends a queued job at once and stops a running one (its runner
+// sends SIGTERM to the program's process group, SIGKILL after its
+// kill_grace, and kills what is left), waiting for its end.
+func (s *jobStore) cancel(ctx context.Context, j *job, reason string) error {
+	s.mu.Lock()
+	if q := s.queues[j.method]; slices.Contains(q, j) {
+		s.queues[j.method] = slices.DeleteFunc(slices.Clone(q), func(x *job) bool { return x == j })
+		s.mu.Unlock()
+		s.end(j, false, func(m *jobMeta) { m.State, m.Error, m.Ended = StateCancelled, reason, time.Now() })
+		return nil
+	}
+	s.mu.Unlock()
+	j.mu.Lock()
+	meta := j.meta
+	if meta.State == StateRunning || meta.State == StateQueued {
+		j.cancelReason = reason // a job being launched: launch signals it
+	}
+	j.mu.Unlock()
+	if meta.State == StateRunning && meta.Runner != nil {
+		s.signal(j, meta, reason)
 	}
 	select {
 	case <-j.done:
+		return nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-	return status(j.snapshot()), nil
+}
+
+// signal records why a job is stopped and tells its runner.
+func (s *jobStore) signal(j *job, meta jobMeta, reason string) {
+	if err := writeAtomic(j.dir, cancelFile, []byte(reason+"\n")); err != nil {
+		s.log.Error("job cancel", "id", meta.ID, "err", err)
+	}
+	if err := signalRunner(*meta.Runner); err != nil {
+		s.log.Warn("job cancel", "id", meta.ID, "err", err) // the watcher finds it lost
+	}
 }
 
 // output returns the job's combined output from offset: at most max
@@ -312,7 +632,14 @@ func (s *jobStore) output(id string, offset, max int64) (map[string]any, error) 
 		return nil, faultf(codeInvalidParams, "jobs.output: max_bytes %d: want 1 to %d", max, MaxChunk)
 	}
 	before := j.snapshot()
-	f, err := os.Open(filepath.Join(j.dir, "output"))
+	done := ended(before.State)
+	f, err := openJobFile(filepath.Join(j.dir, outputFile), os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) && (before.State == StateQueued || before.State == StateFailed || before.State == StateCancelled || before.State == StateLost) {
+		if offset != 0 {
+			return nil, faultf(codeInvalidParams, "jobs.output: offset %d is outside the output (0 to 0 bytes)", offset)
+		}
+		return map[string]any{"data": "", "next_offset": int64(0), "done": done, "state": before.State, "truncated": false}, nil
+	}
 	if err != nil {
 		return nil, faultf(codeApplication, "jobs.output: job %s: %v", id, err)
 	}
@@ -331,25 +658,25 @@ func (s *jobStore) output(id string, offset, max int64) (map[string]any, error) 
 		return nil, faultf(codeApplication, "jobs.output: job %s: %v", id, err)
 	}
 	buf = buf[:n]
-	ended := before.State != StateRunning
-	if !ended || offset+int64(n) < size {
+	if !done || offset+int64(n) < size {
 		buf = cutRune(buf)
 	}
 	next := offset + int64(len(buf))
 	return map[string]any{
 		"data":        outputValue(buf),
 		"next_offset": next,
-		"done":        ended && next >= size,
+		"done":        done && next >= size,
 		"state":       before.State,
 		"truncated":   before.Truncated,
 	}, nil
 }
 
-func (s *jobStore) methods() []rpc.Method {
+func (s *jobStore) methodList() []rpc.Method {
 	return []rpc.Method{
 		{
-			Name:       "jobs.status",
-			Help:       "jobs.status(id) returns the job's {id, method, state, pid, started, ended, duration_s, exit_code, output_bytes, truncated, error}. States: running, exited (see exit_code), timeout, cancelled, lost (serve died while it ran).",
+			Name: "jobs.status",
+			Help: "jobs.status(id) returns the job's {id, method, state, pid, created, started, ended, duration_s, exit_code, output_bytes, truncated, queue_position, error}. " +
+				"States: queued (see queue_position, 1 is next), running, exited (see exit_code), timeout, cancelled, failed (a queued job that could not start), lost (its runner vanished).",
 			Signatures: [][]string{{"struct", "string"}},
 			Func:       s.status,
 		},
@@ -387,15 +714,29 @@ func (s *jobStore) methods() []rpc.Method {
 		},
 		{
 			Name:       "jobs.cancel",
-			Help:       "jobs.cancel(id) stops a running job (SIGTERM to its process group, SIGKILL after the method's kill_grace) and returns its status once it has ended. A finished job is left as it is.",
+			Help:       "jobs.cancel(id) stops a job: a queued one at once; a running one gets SIGTERM to its process group, SIGKILL after the method's kill_grace, and whatever it left behind is killed. Returns its status once it has ended. A finished job is left as it is.",
 			Signatures: [][]string{{"struct", "string"}},
 			Func:       s.cancelJob,
 		},
 		{
-			Name:       "jobs.list",
-			Help:       "jobs.list() returns the status of every job in the state directory, oldest first.",
-			Signatures: [][]string{{"array"}},
-			Func:       s.list,
+			Name: "jobs.list",
+			Help: fmt.Sprintf("jobs.list([offset[, limit]]) returns the statuses of the stored jobs, oldest first: at most limit (default %d, at most %d) from offset (default 0). "+
+				"A page shorter than limit is the last.", DefaultListPage, MaxListPage),
+			Signatures: [][]string{{"array"}, {"array", "int"}, {"array", "int", "int"}},
+			Raw: func(_ context.Context, params []any) (any, error) {
+				args := []int64{0, DefaultListPage}
+				if len(params) > 2 {
+					return nil, faultf(codeInvalidParams, "jobs.list: want ([offset[, limit]]), got %d params", len(params))
+				}
+				for i, p := range params {
+					n, ok := p.(int64)
+					if !ok {
+						return nil, faultf(codeInvalidParams, "jobs.list: %s: want int, got %s", []string{"offset", "limit"}[i], typeName(p))
+					}
+					args[i] = n
+				}
+				return s.list(args[0], args[1])
+			},
 		},
 	}
 }

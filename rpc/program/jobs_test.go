@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,8 +76,9 @@ func TestAsyncJobOutlivesTheCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	if _, err := s.call(t, "count", 1); faultCode(err) != rpc.CodeApplication || !strings.Contains(err.Error(), "busy") {
-		t.Errorf("second job beyond max_concurrent: error = %v, want a busy fault", err)
+	second := s.mustCall(t, "count", 1).(string)
+	if st := result(t, s.mustCall(t, "jobs.status", second)); st["state"] != program.StateQueued || st["queue_position"] != int64(1) {
+		t.Errorf("second job beyond max_concurrent: status = %v, want queued at position 1", st)
 	}
 
 	// Another client follows the output from the start, then from the middle.
@@ -148,8 +150,8 @@ func TestRestartKeepsFinishedJobs(t *testing.T) {
 	if st := result(t, s1.mustCall(t, "jobs.wait", done, 15)); st["state"] != program.StateExited {
 		t.Fatalf("status = %v", st)
 	}
-	stopped := s1.mustCall(t, "sleep", 30).(string)
-	s1.host.Close() // serve stops: the running job is cancelled
+	running := s1.mustCall(t, "sleep", 30).(string)
+	s1.host.Close() // serve stops: the running job goes on under its runner
 
 	s2 := startHostFile(t, f, state)
 	st := result(t, s2.mustCall(t, "jobs.status", done))
@@ -159,13 +161,52 @@ func TestRestartKeepsFinishedJobs(t *testing.T) {
 	if got := follow(t, s2, done, 0); got != "line 1\nline 2\ndone\n" {
 		t.Errorf("output after restart = %q", got)
 	}
-	st = result(t, s2.mustCall(t, "jobs.status", stopped))
-	if st["state"] != program.StateCancelled || st["error"] != "serve stopped" {
-		t.Errorf("job running when serve stopped: %v, want cancelled, serve stopped", st)
+	st = result(t, s2.mustCall(t, "jobs.status", running))
+	if st["state"] != program.StateRunning {
+		t.Errorf("job running when serve stopped: %v, want still running (adopted)", st)
 	}
 	list := s2.mustCall(t, "jobs.list").([]any)
 	if len(list) != 2 || result(t, list[0])["id"] != done {
 		t.Errorf("jobs.list = %v, want the 2 jobs, oldest first", list)
+	}
+	st = result(t, s2.mustCall(t, "jobs.cancel", running))
+	if st["state"] != program.StateCancelled || st["error"] != "cancelled by jobs.cancel" || st["exit_code"] != int64(128+15) {
+		t.Errorf("adopted job after jobs.cancel: %v, want cancelled by jobs.cancel, exit_code 143", st)
+	}
+}
+
+func TestCancelJobsOnClose(t *testing.T) {
+	needTools(t)
+	state := t.TempDir()
+	f, err := program.Load(writeMethods(t, jobMethods))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := hostConfig(t, state)
+	cfg.CancelJobsOnClose = true
+	h, err := program.New(f, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range h.Methods() {
+		if m.Name == "count" { // max_concurrent 1: the second is queued
+			for range 2 {
+				id, err := m.Raw(context.Background(), []any{int64(1000)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id.(string))
+			}
+		}
+	}
+	h.Close()
+	s := startHostFile(t, f, state)
+	for i, id := range ids {
+		st := result(t, s.mustCall(t, "jobs.status", id))
+		if st["state"] != program.StateCancelled || st["error"] != "serve stopped" {
+			t.Errorf("job %d after Close with CancelJobsOnClose: %v, want cancelled, serve stopped", i, st)
+		}
 	}
 }
 
@@ -176,14 +217,20 @@ func helperServe() int {
 		fmt.Println(err)
 		return 1
 	}
-	h, err := program.New(f, program.Config{StateDir: os.Getenv("PROGRAM_TEST_STATE")})
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	h, err := program.New(f, program.Config{StateDir: os.Getenv("PROGRAM_TEST_STATE"), RunnerCommand: []string{exe, program.RunnerArg}})
 	if err != nil {
 		fmt.Println(err)
 		return 1
 	}
 	for _, m := range h.Methods() {
 		if m.Name == "sleep" {
-			id, err := m.Raw(context.Background(), []any{1.5})
+			secs, _ := strconv.ParseFloat(os.Getenv("PROGRAM_TEST_SECS"), 64)
+			id, err := m.Raw(context.Background(), []any{secs})
 			fmt.Println(id, err)
 		}
 	}
@@ -191,16 +238,17 @@ func helperServe() int {
 	return 0
 }
 
-func TestRestartMarksLostJobs(t *testing.T) {
-	needTools(t)
-	state := t.TempDir()
-	path := writeMethods(t, jobMethods)
+// startDyingServe runs helperServe, which starts a sleep job of secs
+// seconds, prints its id and waits; it returns the id once the serve was
+// killed with SIGKILL.
+func startDyingServe(t *testing.T, path, state string, secs float64) string {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PROGRAM_TEST_HELPER=serve", "PROGRAM_TEST_METHODS="+path, "PROGRAM_TEST_STATE="+state)
+	cmd.Env = append(os.Environ(), "PROGRAM_TEST_HELPER=serve", "PROGRAM_TEST_METHODS="+path, "PROGRAM_TEST_STATE="+state, fmt.Sprintf("PROGRAM_TEST_SECS=%v", secs))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -213,11 +261,22 @@ func TestRestartMarksLostJobs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("helper: %v", err)
 	}
-	id, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	id, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	if rest != "<nil>" {
+		t.Fatalf("helper: %s", line)
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
+	return id
+}
+
+func TestKilledServeJobIsAdopted(t *testing.T) {
+	needTools(t)
+	state := t.TempDir()
+	path := writeMethods(t, jobMethods)
+	id := startDyingServe(t, path, state, 1.5)
 
 	f, err := program.Load(path)
 	if err != nil {
@@ -225,14 +284,15 @@ func TestRestartMarksLostJobs(t *testing.T) {
 	}
 	s := startHostFile(t, f, state)
 	st := result(t, s.mustCall(t, "jobs.status", id))
-	if st["state"] != program.StateLost || !strings.Contains(fmt.Sprint(st["error"]), "serve stopped while the job ran") {
-		t.Errorf("status = %v (helper said %q), want lost", st, line)
+	if st["state"] != program.StateRunning {
+		t.Errorf("status after serve was killed = %v, want running (adopted)", st)
 	}
-	if r := result(t, s.mustCall(t, "jobs.output", id, 0)); r["done"] != true {
-		t.Errorf("output of a lost job: %v, want done", r)
+	st = result(t, s.mustCall(t, "jobs.wait", id, 15))
+	if st["state"] != program.StateExited || st["exit_code"] != int64(0) {
+		t.Errorf("status at the end = %v, want exited 0", st)
 	}
 	data, err := os.ReadFile(filepath.Join(state, "jobs", id, "meta.json"))
-	if err != nil || !bytes.Contains(data, []byte(`"state": "lost"`)) {
-		t.Errorf("meta.json = %s, %v; want state lost on disk", data, err)
+	if err != nil || !bytes.Contains(data, []byte(`"state": "exited"`)) || !bytes.Contains(data, []byte(`"exit_code": 0`)) {
+		t.Errorf("meta.json = %s, %v; want exited 0 on disk", data, err)
 	}
 }

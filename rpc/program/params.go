@@ -155,12 +155,27 @@ func (p *Param) checkRange(v any) error {
 		return nil
 	}
 	if p.Min != nil && f < *p.Min {
-		return fmt.Errorf("%v is below the minimum %v", v, *p.Min)
+		return fmt.Errorf("%v is below the minimum %s", v, formatBound(*p.Min))
 	}
 	if p.Max != nil && f > *p.Max {
-		return fmt.Errorf("%v is above the maximum %v", v, *p.Max)
+		return fmt.Errorf("%v is above the maximum %s", v, formatBound(*p.Max))
 	}
 	return nil
+}
+
+// formatBound writes a min or max as the methods file would: 1000000, not
+// 1e+06; 0.5 stays 0.5.
+func formatBound(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// defaultText is a param's default as help shows it: numbers and booleans
+// as they are (2, not "2"), text quoted.
+func defaultText(p *Param) string {
+	s, _ := render(p.Default)
+	switch p.Default.(type) {
+	case int64, float64, bool:
+		return s
+	}
+	return quoteShort(s)
 }
 
 // check applies enum, min and max to a coerced value. Enum values are

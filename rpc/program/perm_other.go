@@ -19,3 +19,6 @@ func checkPerm(path string) error {
 	}
 	return nil
 }
+
+// checkTree: see checkPerm.
+func checkTree(path string) error { return nil }

@@ -83,6 +83,11 @@ type process struct {
 	started time.Time
 	readers []*os.File
 	copied  chan struct{}
+
+	// afterExit, when set, runs once the program has ended and its group
+	// was killed, before its output is drained (a job's runner kills every
+	// descendant there, so one holding the pipe open cannot delay it).
+	afterExit func()
 }
 
 // outcome is how a program ended.
@@ -97,18 +102,32 @@ type outcome struct {
 // own, its output copied to stdout and stderr (one pipe when they are the
 // same writer, so the streams interleave as the program wrote them).
 func start(m *Method, argv, env []string, stdout, stderr io.Writer) (*process, error) {
-	path := argv[0]
+	path, err := resolveProgram(m, argv[0])
+	if err != nil {
+		return nil, err
+	}
+	return startPath(m, path, argv, env, stdout, stderr)
+}
+
+// resolveProgram finds argv[0] through serve's PATH when it has no slash,
+// and checks that it exists.
+func resolveProgram(m *Method, path string) (string, error) {
 	if !strings.ContainsRune(path, '/') && !strings.ContainsRune(path, filepath.Separator) {
 		p, err := exec.LookPath(path)
 		if err != nil {
-			return nil, faultf(codeApplication, "%s: program %q not found in serve's PATH", m.Name, path)
+			return "", faultf(codeApplication, "%s: program %q not found in serve's PATH", m.Name, path)
 		}
 		path = p
 	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, faultf(codeApplication, "%s: program %q not found", m.Name, path)
+		return "", faultf(codeApplication, "%s: program %q not found", m.Name, path)
 	} else if err != nil {
-		return nil, faultf(codeApplication, "%s: program %q: %v", m.Name, path, errors.Unwrap(err))
+		return "", faultf(codeApplication, "%s: program %q: %v", m.Name, path, errors.Unwrap(err))
 	}
+	return path, nil
+}
+
+// startPath is start with the program's path resolved.
+func startPath(m *Method, path string, argv, env []string, stdout, stderr io.Writer) (*process, error) {
 	if env == nil {
 		env = []string{} // nil would inherit serve's environment
 	}
@@ -178,8 +197,10 @@ func start(m *Method, argv, env []string, stdout, stderr io.Writer) (*process, e
 const drainBound = 2 * time.Second
 
 // wait waits for the program to end. A timeout (0: none) or the end of
-// ctx sends SIGTERM to its process group and SIGKILL grace later. When
-// the program has ended, whatever it left in its group is killed.
+// ctx sends SIGTERM to its process group, and on Linux to every process
+// below it (setsid ones too, while their chain of parents lives), and
+// SIGKILL grace later. When the program has ended, whatever it left in
+// its group is killed.
 func (p *process) wait(ctx context.Context, timeout, grace time.Duration) outcome {
 	waited := make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(waited) }()
@@ -199,19 +220,22 @@ loop:
 			break loop
 		case <-deadline:
 			o.timedOut, deadline, done = true, nil, nil
-			terminate(p.pid)
+			terminateTree(p.pid)
 			kill = time.After(grace)
 		case <-done:
 			o.stopped, deadline, done = context.Cause(ctx), nil, nil
-			terminate(p.pid)
+			terminateTree(p.pid)
 			kill = time.After(grace)
 		case <-kill:
-			killGroup(p.pid)
+			killTree(p.pid)
 			kill = nil
 		}
 	}
 	o.duration = time.Since(p.started)
 	killGroup(p.pid)
+	if p.afterExit != nil {
+		p.afterExit()
+	}
 	select {
 	case <-p.copied:
 	case <-time.After(drainBound):

@@ -1,14 +1,21 @@
 package program
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // outputValue is how program output goes back to the caller: a string
 // when XML can carry it as text (valid UTF-8 without control characters
 // other than tab, newline and carriage return), otherwise []byte, which
 // is sent as base64. Clients check the type.
+//
+// The string shares b's memory, so that output is never held twice: b
+// must not be changed afterwards (callers pass a buffer of their own that
+// they drop).
 func outputValue(b []byte) any {
 	if xmlText(b) {
-		return string(b)
+		return unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	return b
 }

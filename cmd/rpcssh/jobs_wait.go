@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rpcssh/rpcssh/rpc"
+)
+
+// jobEndedError is how a followed or awaited job ended when it did not
+// exit 0. jobs follow exits 1 with it; jobs wait and call --wait exit
+// with the job's own exit code (jobExitError).
+type jobEndedError struct {
+	msg     string
+	code    int
+	hasCode bool
+}
+
+func (e *jobEndedError) Error() string { return e.msg }
+
+// jobExitError makes the exit code rpcssh's own: the job's, or 1 when it
+// has none (lost, failed, cancelled while queued).
+type jobExitError struct{ *jobEndedError }
+
+func (e *jobExitError) Unwrap() error { return e.jobEndedError }
+
+func (e *jobExitError) ExitCode() int {
+	if e.hasCode && e.code > 0 && e.code < 256 {
+		return e.code
+	}
+	return exitError
+}
+
+// withJobExitCode turns a job's end into rpcssh's exit code.
+func withJobExitCode(err error) error {
+	var je *jobEndedError
+	if errors.As(err, &je) {
+		return &jobExitError{je}
+	}
+	return err
+}
+
+type jobsWaitCmd struct {
+	jobsConn
+	RetryFor time.Duration `default:"5m" help:"Give up when the server has been unreachable this long."`
+	ID       string        `arg:"" help:"The job id."`
+}
+
+func (c *jobsWaitCmd) Help() string {
+	return `Waits until the job ends (a queued job first waits for its turn), prints
+its status as JSON and exits with the job's exit code: 0 when it exited 0,
+its code when it exited otherwise (143 when SIGTERM killed it, as a shell
+says), 1 when it has none (lost, or cancelled while queued) or on an error
+of rpcssh's own; 2 a fault (no such job). The link may drop, and serve may
+restart, while it waits: it reconnects, as 'jobs follow' does.
+
+Example:
+  rpcssh jobs wait --host lab "$id" && echo done`
+}
+
+// waitChunk is how long one jobs.wait call waits on the server.
+const waitChunk = 30 * time.Second
+
+func (c *jobsWaitCmd) Run(ctx context.Context, e *env) error {
+	user, password, err := c.clientCredentials(e, c.URL)
+	if err != nil {
+		return err
+	}
+	chunk := waitChunk
+	if c.Timeout > 0 && c.Timeout < 2*chunk {
+		chunk = c.Timeout / 2
+	}
+	r := &redialer{conn: &c.jobsConn, e: e, user: user, password: password, retryFor: c.RetryFor, what: "waiting for job " + c.ID}
+	defer r.close()
+	for {
+		var out any
+		if err := r.call(ctx, "jobs.wait", []any{c.ID, chunk.Seconds()}, &out); err != nil {
+			return err
+		}
+		st, _ := out.(map[string]any)
+		state, _ := st["state"].(string)
+		if state != "queued" && state != "running" {
+			if err := printResult(e.stdout, st, "json"); err != nil {
+				return err
+			}
+			return withJobExitCode(jobEnded(e, c.ID, st))
+		}
+	}
+}
+
+// redialer makes calls over a link it reopens, with backoff, when a call
+// fails for a reason other than a fault (the link dropped, serve
+// restarting), until the server has been unreachable for retryFor.
+type redialer struct {
+	conn     *jobsConn
+	e        *env
+	user     string
+	password string
+	retryFor time.Duration
+	what     string // for the messages: "waiting for job X"
+
+	client    *rpc.Client
+	closeLink func()
+	connected bool
+}
+
+func (r *redialer) close() {
+	if r.closeLink != nil {
+		r.closeLink()
+	}
+}
+
+func (r *redialer) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.conn.Timeout > 0 {
+		return context.WithTimeout(ctx, r.conn.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// call makes one call, retrying it over a new link as long as allowed;
+// a call is retried only when it is safe to repeat (reads, and starts
+// carrying an idempotency key).
+func (r *redialer) call(ctx context.Context, method string, args []any, out *any) error {
+	lastOK, backoff := time.Now(), followMinBackoff
+	for {
+		var err error
+		if r.client == nil {
+			cctx, cancel := r.bound(ctx)
+			var closeLink func()
+			r.client, closeLink, err = r.conn.connect(cctx, r.e, r.user, r.password)
+			cancel()
+			if err == nil {
+				r.closeLink = closeLink
+				if r.connected {
+					r.e.infof("reconnected; %s", r.what)
+				}
+				r.connected = true
+			} else if !r.connected || permanentDialError(err) || ctx.Err() != nil {
+				return err
+			}
+		}
+		if err == nil {
+			cctx, cancel := r.bound(ctx)
+			err = r.client.Call(cctx, method, args, out)
+			cancel()
+			if err == nil {
+				return nil
+			}
+			var f *rpc.Fault
+			if ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
+				return err
+			}
+			r.close()
+			r.client, r.closeLink = nil, nil
+		}
+		if r.retryFor <= 0 {
+			return err
+		}
+		if time.Since(lastOK) > r.retryFor {
+			return withHint(err, "the server was unreachable for more than --retry-for %s", r.retryFor)
+		}
+		r.e.warnf("link lost (%v); reconnecting in %s", err, backoff)
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, followMaxBackoff)
+	}
+}

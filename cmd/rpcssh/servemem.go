@@ -1,0 +1,17 @@
+package main
+
+import "runtime/debug"
+
+// setMemoryLimit gives the garbage collector a soft limit of four body
+// limits plus 64 MiB, unless GOMEMLIMIT sets one: a request within the
+// limits holds at most about three body limits alive (the body, a
+// method's result, the response), and without a limit the collector lets
+// the heap reach twice what was alive, which is how a large call used to
+// peak at several times its size. It is soft: serve slows down in
+// collection before it would fail.
+func setMemoryLimit(e *env, maxBody int64) {
+	if e.getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(4*maxBody + 64<<20)
+}

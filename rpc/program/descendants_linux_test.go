@@ -1,0 +1,133 @@
+//go:build linux
+
+package program_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rpcssh/rpcssh/rpc/program"
+)
+
+// A program that starts a grandchild in a session of its own (setsid),
+// out of its process group, which writes its pid to $0 and sleeps.
+const setsidMethods = `
+[[method]]
+name = "daemon"
+async = true
+argv = ["sh", "-c", "setsid sh -c 'echo $$ > \"$0\"; exec sleep 300' \"$0\" & sleep 0.2; [ $1 = wait ] && sleep 300; exit 0", "{pidfile}", "{mode}"]
+env = ["PATH"]
+kill_grace = "200ms"
+timeout = "{timeout}"
+[[method.param]]
+name = "pidfile"
+type = "string"
+[[method.param]]
+name = "mode"
+type = "string"
+`
+
+// grandchild waits for the pid the grandchild wrote.
+func grandchild(t *testing.T, pidfile string) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(pidfile)
+		if pid, perr := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && perr == nil {
+			return pid
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no pid in %s", pidfile)
+	return 0
+}
+
+// gone reports whether pid has ended (and been reaped), waiting a while.
+func gone(pid int) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return true
+		}
+		if i := strings.LastIndexByte(string(data), ')'); i > 0 && strings.HasPrefix(string(data[i:]), ") Z") {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+func TestSetsidGrandchildIsKilled(t *testing.T) {
+	for _, tt := range []struct {
+		name, mode, timeout string
+		end                 func(s *testServer, id string)
+		state               string
+	}{
+		{"cancel", "wait", "0s", func(s *testServer, id string) { s.mustCall(t, "jobs.cancel", id) }, program.StateCancelled},
+		{"exit", "exit", "0s", func(s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateExited},
+		{"timeout", "wait", "1s", func(s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateTimeout},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startHost(t, strings.Replace(setsidMethods, "{timeout}", tt.timeout, 1), "")
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			id := s.mustCall(t, "daemon", pidfile, tt.mode).(string)
+			pid := grandchild(t, pidfile)
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+			tt.end(s, id)
+			if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != tt.state {
+				t.Errorf("status = %v, want %s", st, tt.state)
+			}
+			if !gone(pid) {
+				t.Errorf("the setsid grandchild (pid %d) outlived the job's %s", pid, tt.name)
+			}
+		})
+	}
+}
+
+// A sync method's program runs under serve, not a runner: on its timeout
+// a setsid grandchild it still waits for is found below it and killed.
+func TestSyncTimeoutKillsSetsidGrandchild(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	s := startHost(t, `
+[[method]]
+name = "daemon"
+argv = ["sh", "-c", "setsid sh -c 'echo $$ > \"$0\"; exec sleep 300' \"$0\" & wait", "`+pidfile+`"]
+env = ["PATH"]
+timeout = "1s"
+kill_grace = "200ms"
+`, "")
+	if _, err := s.call(t, "daemon"); err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("error = %v, want a timeout fault", err)
+	}
+	pid := grandchild(t, pidfile)
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	if !gone(pid) {
+		t.Errorf("the setsid grandchild (pid %d) outlived the sync method's timeout", pid)
+	}
+}
+
+// A job's program is a child of its runner, whose environment is empty:
+// nothing of serve's (a password, say) is in /proc/$PPID/environ.
+func TestRunnerEnvironmentIsEmpty(t *testing.T) {
+	t.Setenv("RPCSSH_TEST_SECRET", "hunter2")
+	s := startHost(t, `
+[[method]]
+name = "parent_env"
+async = true
+argv = ["sh", "-c", "tr '\\0' '\\n' < /proc/$PPID/environ; echo end"]
+env = ["PATH"]
+`, "")
+	id := s.mustCall(t, "parent_env").(string)
+	if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != program.StateExited {
+		t.Fatalf("status = %v", st)
+	}
+	if got := follow(t, s, id, 0); got != "end\n" {
+		t.Errorf("the runner's environment = %q, want empty", got)
+	}
+}

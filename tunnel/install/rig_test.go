@@ -1,0 +1,147 @@
+package install_test
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
+)
+
+// rig is a real sshd and a fresh non-root account to install into.
+type rig struct {
+	acct *tunneltest.Account
+	sshd *tunneltest.SSHD
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	acct := tunneltest.AddAccount(t)
+	sshd := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{Extra: acct.SSHDLines()})
+	if err := acct.Authorize(sshd.ClientKey); err != nil {
+		t.Fatal(err)
+	}
+	return &rig{acct: acct, sshd: sshd}
+}
+
+// dial logs in as the account; the connection is closed at cleanup.
+func (r *rig) dial(t *testing.T) *tunnel.Client {
+	t.Helper()
+	signer, err := tunnel.LoadKey(r.sshd.ClientKeyPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := tunnel.Dial(ctx, tunnel.Config{
+		Addr:            r.sshd.Addr(),
+		User:            r.acct.Name,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.FixedHostKey(r.sshd.HostKey("ed25519")),
+	})
+	if err != nil {
+		t.Fatalf("dial %s as %s: %v\n%s", r.sshd.Addr(), r.acct.Name, err, r.sshd.Log())
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// tree lists every path under dir with its type, for "nothing changed".
+func tree(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, rel+" "+d.Type().String())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// buildRPCSSH builds the rpcssh command into a temp dir.
+func buildRPCSSH(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+		if _, err := os.Stat(goBin); err != nil {
+			t.Skip("skipping: no go command to build rpcssh with")
+		}
+	}
+	out := filepath.Join(t.TempDir(), "rpcssh")
+	cmd := exec.Command(goBin, "build", "-o", out, "github.com/rpcssh/rpcssh/cmd/rpcssh")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+// variant copies bin with bytes appended: it still runs, but has another
+// checksum and so another version directory.
+func variant(t *testing.T, bin, tag string) string {
+	t.Helper()
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "rpcssh")
+	if err := os.WriteFile(out, append(data, []byte("\nrpcssh-test-variant "+tag+"\n")...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// corrupting flips one byte of what the upload's `cat` receives, as a bad
+// link or disk would.
+type corrupting struct{ *tunnel.Client }
+
+func (c corrupting) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if strings.Contains(cmd, "cat >") && strings.Contains(cmd, ".rpcssh.upload.") {
+		stdin = &flipper{r: stdin, at: 4096}
+	}
+	return c.Client.Run(ctx, cmd, stdin, stdout, stderr)
+}
+
+type flipper struct {
+	r   io.Reader
+	at  int64
+	off int64
+}
+
+func (f *flipper) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if f.at >= f.off && f.at < f.off+int64(n) {
+		p[f.at-f.off] ^= 0xff
+	}
+	f.off += int64(n)
+	return n, err
+}
