@@ -109,10 +109,10 @@ func (a *agentConn) describe(s ssh.Signer) string {
 }
 
 // auth builds the public key method as ssh does: the identity files in
-// order (-i first, then IdentityFile, else the defaults), each taken from
+// order (the host's own files, -i, then IdentityFile, else the defaults), each taken from
 // the agent when it holds it, then the agent's other keys unless
 // IdentitiesOnly. It returns the description of each key, in order.
-func (r *Resolver) auth(hc HostConfig) ([]ssh.AuthMethod, []string, error) {
+func (r *Resolver) auth(hc HostConfig, hostFiles []string) ([]ssh.AuthMethod, []string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	a := r.agentFor(hc)
@@ -121,6 +121,9 @@ func (r *Resolver) auth(hc HostConfig) ([]ssh.AuthMethod, []string, error) {
 		explicit bool
 	}
 	var files []named
+	for _, f := range hostFiles {
+		files = append(files, named{f, true})
+	}
 	for _, f := range r.opts.IdentityFiles {
 		files = append(files, named{f, true})
 	}

@@ -34,6 +34,10 @@ type Config struct {
 	// HostKeyCallback is nil. Missing files count as empty. With neither,
 	// Dial fails with ErrNoHostKeyCheck.
 	KnownHostsFiles []string
+	// KnownHosts, when set, is known_hosts files read once by
+	// ReadKnownHosts and shared by many Configs (a fleet); it is used
+	// instead of reading KnownHostsFiles at each dial.
+	KnownHosts *KnownHosts
 	// HostKeyCallback, when set, replaces the KnownHostsFiles check.
 	HostKeyCallback ssh.HostKeyCallback
 	// HostKeyAlgorithms restricts and orders the host key algorithms. Nil
@@ -87,7 +91,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, err
 	}
 	cfg.Addr = addr
-	if cfg.HostKeyCallback == nil && len(cfg.KnownHostsFiles) == 0 {
+	if cfg.HostKeyCallback == nil && cfg.KnownHosts == nil && len(cfg.KnownHostsFiles) == 0 {
 		return cfg, ErrNoHostKeyCheck
 	}
 	if cfg.KeepaliveInterval == 0 {

@@ -92,6 +92,27 @@ type ResolveOptions struct {
 	// HostKeyAdded is called after accept-new recorded a host (ssh prints
 	// "Warning: Permanently added ..."); nil: nothing.
 	HostKeyAdded func(host, file string, key ssh.PublicKey)
+	// ShareKnownHosts makes a Resolver read each list of known_hosts files
+	// once and hand the same KnownHosts to every Config it makes, instead
+	// of each dial reading the files again: for a fan-out, which dials
+	// each host once. A key that accept-new records is then not seen by
+	// later dials of Configs from the same Resolver.
+	ShareKnownHosts bool
+}
+
+// HostOptions are what one destination of a Resolver adds to the
+// Resolver's options, the way an Ansible inventory's host variables do:
+// they win over ResolveOptions and ssh_config alike.
+type HostOptions struct {
+	// User and Port win over the destination's user@ and :port, the
+	// Resolver's User and Port, and ssh_config; "" and 0: not given.
+	User string
+	Port int
+	// IdentityFiles are tried before the Resolver's IdentityFiles.
+	IdentityFiles []string
+	// Options are ssh -o lines for this destination, applied before the
+	// Resolver's Options.
+	Options []string
 }
 
 // Resolved is a destination resolved the way ssh would: a dialable Config
@@ -269,6 +290,7 @@ type Resolver struct {
 	agent   *agentConn
 	keys    map[string]keyResult
 	closers []io.Closer
+	known   map[string]*KnownHosts // ShareKnownHosts: by file list
 }
 
 type keyResult struct {
@@ -364,12 +386,34 @@ func (r *Resolver) Close() error {
 // Resolve resolves one destination; see the package function Resolve. The
 // result's Close is a no-op: the Resolver owns the resources.
 func (r *Resolver) Resolve(ctx context.Context, dest string) (*Resolved, error) {
+	return r.ResolveHost(ctx, dest, HostOptions{})
+}
+
+// ResolveHost resolves one destination with options of its own (see
+// HostOptions). An error in h.Options is a *ConfigError.
+func (r *Resolver) ResolveHost(ctx context.Context, dest string, h HostOptions) (*Resolved, error) {
 	d, err := ParseDestination(dest)
 	if err != nil {
 		return nil, err
 	}
 	o := r.opts
 	var pre []directive
+	if h.User != "" {
+		pre = append(pre, directive{key: "user", args: []string{h.User}, where: "host options"})
+	}
+	if h.Port != 0 {
+		if h.Port < 0 || h.Port > 65535 {
+			return nil, &DestinationError{Dest: dest, Reason: fmt.Sprintf("port %d is not 1-65535", h.Port)}
+		}
+		pre = append(pre, directive{key: "port", args: []string{strconv.Itoa(h.Port)}, where: "host options"})
+	}
+	if len(h.Options) > 0 {
+		hostOpts, err := parseCommandLine(h.Options, LookupEnv{Home: o.Home, LocalUser: o.LocalUser})
+		if err != nil {
+			return nil, err
+		}
+		pre = append(pre, hostOpts...)
+	}
 	if o.User != "" {
 		pre = append(pre, directive{key: "user", args: []string{o.User}, where: "command line"})
 	}
@@ -420,7 +464,7 @@ func (r *Resolver) Resolve(ctx context.Context, dest string) (*Resolved, error) 
 	}
 	strict := strings.ToLower(firstNonEmpty(o.StrictHostKeyChecking, hc.StrictHostKeyChecking, "ask"))
 	start := time.Now()
-	auth, keys, err := r.auth(hc)
+	auth, keys, err := r.auth(hc, h.IdentityFiles)
 	r.verbose.timing(start, "load keys and agent")
 	if err != nil {
 		return nil, err
@@ -465,8 +509,48 @@ func (r *Resolver) Resolve(ctx context.Context, dest string) (*Resolved, error) 
 		cfg.ProxyStderr = o.ProxyStderr
 		r.verbose.printf("Executing proxy command: %s", cfg.ProxyCommand)
 	}
+	if o.ShareKnownHosts {
+		if err := r.shareKnownHosts(&cfg); err != nil {
+			return nil, err
+		}
+	}
 	res.Config = cfg
 	return res, nil
+}
+
+// shareKnownHosts gives cfg and its hops the Resolver's one reading of
+// their known_hosts files.
+func (r *Resolver) shareKnownHosts(cfg *Config) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	share := func(c *Config) error {
+		if c.KnownHosts != nil || c.HostKeyCallback != nil || len(c.KnownHostsFiles) == 0 {
+			return nil
+		}
+		key := strings.Join(c.KnownHostsFiles, "\x00")
+		kh, ok := r.known[key]
+		if !ok {
+			var err error
+			if kh, err = ReadKnownHosts(c.KnownHostsFiles...); err != nil {
+				return err
+			}
+			if r.known == nil {
+				r.known = map[string]*KnownHosts{}
+			}
+			r.known[key] = kh
+		}
+		c.KnownHosts = kh
+		return nil
+	}
+	if err := share(cfg); err != nil {
+		return err
+	}
+	for i := range cfg.Jump {
+		if err := share(&cfg.Jump[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hop resolves one jump host through ssh_config: its own HostName, User,

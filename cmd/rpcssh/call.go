@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/inventory"
 )
 
 type callCmd struct {
@@ -20,8 +23,10 @@ type callCmd struct {
 	Out      string        `type:"path" placeholder:"FILE" help:"Write the result to FILE instead (base64 results as raw bytes); one host only."`
 	ArgsJSON string        `name:"args-json" placeholder:"FILE|-" help:"Read the whole params array as JSON from FILE, or - for standard input."`
 
-	HostsFile string `name:"hosts-file" placeholder:"FILE|-" help:"Call every SSH destination listed in FILE (- for standard input): one a line, # comments; adds to --host."`
+	HostsFile string `name:"hosts-file" placeholder:"FILE|-" help:"Call every SSH destination listed in FILE (- for standard input): one a line, # comments, ranges as in --host; adds to --host."`
 	Parallel  int    `default:"32" help:"With many hosts: how many to call at once."`
+	fleetFlags
+	targets map[string]inventory.Target // inventory hosts, by name (fleet_inventory.go)
 
 	Wait           bool   `help:"For an async method: follow the job's output to its end and exit with its exit code; reconnects when the link drops, and --timeout bounds each call instead of the whole."`
 	IdempotencyKey string `placeholder:"KEY" help:"For an async method: a start with a KEY the server already holds returns that job's id instead of starting another (--wait sets a random one)."`
@@ -39,6 +44,8 @@ func (c *callCmd) Help() string {
   rpcssh call --host lab add -- -3 4          # -- before a negative number
   rpcssh call --host web1,web2 --host db1 system.listMethods
   rpcssh call --hosts-file fleet.txt --parallel 64 --timeout 30s --output json health.check
+  rpcssh call --host 'web[01:50].example.com' --group uptime
+  rpcssh call --inventory hosts.ini --limit 'web:&prod' --batch 10% --max-fail 2 deploy.run
 
 ` + argsHelp + `
 
@@ -52,6 +59,10 @@ printed as it finishes:
   json:  {"host":"web1","ok":true,"result":"HI","duration_ms":41}
          {"host":"web2","ok":false,"fault":{"code":42,"message":"..."},"duration_ms":38}
          {"host":"web3","ok":false,"error":"...","hints":["..."],"duration_ms":15000}
+--group holds the text lines back and prints each distinct one once, after
+its hosts in range form (web[01-48,50]: HI); --output-dir DIR also writes
+DIR/HOST.out, .err and .json. --batch and --max-fail pace a rollout: hosts
+not started once --max-fail is reached print "HOST: error: skipped: ...";
 then a summary on stderr, e.g. "rpcssh: 198 succeeded, 1 faulted, 1 failed
 in 3.2s" (and a progress bar there when it is a terminal). Ctrl-C stops the
 calls in flight and still prints the summary.
@@ -121,7 +132,7 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 	if err := c.responseFlags.check(); err != nil {
 		return err
 	}
-	hosts, fleet, err := c.hosts(e)
+	hosts, fleet, err := c.hosts(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -180,9 +191,12 @@ func (c *callCmd) Run(ctx context.Context, e *env) error {
 // hosts gathers the destinations of --host and --hosts-file; fleet says
 // they are called as a fleet: more than one, or any from a file. With one
 // --host and no file the single-host path (and its output) applies.
-func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
-	hosts = splitList(c.Host)
-	if c.HostsFile == "" && len(hosts) <= 1 {
+func (c *callCmd) hosts(ctx context.Context, e *env) (hosts []string, fleet bool, err error) {
+	hosts, ranged, err := expandHosts(c.Host)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.HostsFile == "" && len(hosts) <= 1 && !ranged && !c.fleetOnly() {
 		return hosts, false, nil
 	}
 	switch {
@@ -203,8 +217,16 @@ func (c *callCmd) hosts(e *env) (hosts []string, fleet bool, err error) {
 		if len(listed) == 0 {
 			return nil, false, usageErrorf("--hosts-file %s: no destination in it", c.HostsFile)
 		}
+		if listed, err = expandListed(c.HostsFile, listed); err != nil {
+			return nil, false, err
+		}
 		hosts = append(hosts, listed...)
 	}
+	invHosts, targets, err := c.inventoryHosts(ctx, e)
+	if err != nil {
+		return nil, false, err
+	}
+	hosts, c.targets = append(hosts, invHosts...), targets
 	hosts, repeated := uniqueHosts(hosts)
 	if len(repeated) > 0 {
 		e.warnf("calling each host once; listed more than once: %s", strings.Join(repeated, ", "))
@@ -229,11 +251,23 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 	if _, _, err := c.remoteTarget(); err != nil {
 		return err
 	}
+	maxFail, batch, err := c.rollout(c.Output)
+	if err != nil {
+		return err
+	}
+	if err := prepareOutputDir(c.OutputDir); err != nil {
+		return err
+	}
 	f := fanout{
 		parallel: c.Parallel,
 		timeout:  c.Timeout,
+		maxFail:  maxFail,
+		batch:    batch,
+		out:      &fleetOutput{group: c.Group, dir: c.OutputDir},
 		do: func(ctx context.Context, host string) (any, error) {
-			link, err := dialFleetHost(ctx, res, host, c.remoteFlags)
+			link, err := dialFleetHost(ctx, func(ctx context.Context) (*tunnel.Resolved, error) {
+				return c.resolveFleetHost(ctx, res, host)
+			}, c.remoteFlags)
 			if err != nil {
 				return nil, err
 			}

@@ -150,10 +150,11 @@ func dialResolved(ctx context.Context, res *tunnel.Resolved, r remoteFlags) (*ss
 	}, nil
 }
 
-// dialFleetHost resolves and connects one host of a fan-out with the
-// shared resolver. The link does not own the resolver.
-func dialFleetHost(ctx context.Context, r *tunnel.Resolver, host string, rf remoteFlags) (*sshLink, error) {
-	res, err := r.Resolve(ctx, host)
+// dialFleetHost resolves (with resolve, which uses the fan-out's shared
+// resolver) and connects one host of a fan-out. The link does not own the
+// resolver.
+func dialFleetHost(ctx context.Context, resolve func(context.Context) (*tunnel.Resolved, error), rf remoteFlags) (*sshLink, error) {
+	res, err := resolve(ctx)
 	if err != nil {
 		return nil, resolveError(err)
 	}

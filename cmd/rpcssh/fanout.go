@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/tunnel/fleet"
 )
 
 // fanout runs one operation on many hosts at once. It knows nothing of
@@ -18,6 +18,9 @@ import (
 type fanout struct {
 	parallel int           // hosts in flight at most; < 1 means 1
 	timeout  time.Duration // per host, from its start; 0: none
+	maxFail  fleet.Limit   // stop starting hosts once reached; zero: never
+	batch    fleet.Limit   // serial batches; zero: one batch
+	out      *fleetOutput  // --group and --output-dir; nil: neither
 	do       func(ctx context.Context, host string) (any, error)
 }
 
@@ -29,6 +32,8 @@ type hostResult struct {
 	elapsed time.Duration
 	// notStarted: ctx ended before the host's turn came; err is ctx's.
 	notStarted bool
+	// skipped: not started because --max-fail was reached.
+	skipped bool
 }
 
 type outcome int
@@ -38,6 +43,7 @@ const (
 	faulted
 	failed
 	notStarted
+	skipped
 )
 
 func (r hostResult) outcome() outcome {
@@ -45,6 +51,8 @@ func (r hostResult) outcome() outcome {
 	switch {
 	case r.notStarted:
 		return notStarted
+	case r.skipped:
+		return skipped
 	case r.err == nil:
 		return succeeded
 	case errors.As(r.err, &fault):
@@ -53,65 +61,33 @@ func (r hostResult) outcome() outcome {
 	return failed
 }
 
-// run calls do for every host, at most parallel at once, each bounded by
-// its own timeout, and sends each result as it arrives; every host gets
-// exactly one result. When ctx ends, the calls in flight end with its
-// error and the hosts not started yet come back notStarted. The channel
-// is closed once every call has returned; the caller must drain it.
+// run calls do for every host through fleet.Runner (at most parallel at
+// once, each bounded by its own timeout, in batches and under maxFail)
+// and sends each result as it arrives; every host gets exactly one
+// result. When ctx ends, the calls in flight end with its error and the
+// hosts not started yet come back notStarted. The channel is closed once
+// every call has returned; the caller must drain it.
 func (f fanout) run(ctx context.Context, hosts []string) <-chan hostResult {
+	r := fleet.Runner{
+		Parallel: f.parallel,
+		Timeout:  f.timeout,
+		MaxFail:  f.maxFail,
+		Batch:    f.batch,
+		Failed:   func(res fleet.Result) bool { return fromFleet(res, f.maxFail).outcome() != succeeded },
+		Do:       f.do,
+	}
 	out := make(chan hostResult)
-	parallel := max(f.parallel, 1)
 	go func() {
-		var wg sync.WaitGroup
 		defer close(out)
-		defer wg.Wait()
-		sem := make(chan struct{}, parallel)
-		for i, h := range hosts {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if err := ctx.Err(); err != nil {
-				for _, rest := range hosts[i:] {
-					out <- hostResult{host: rest, err: err, notStarted: true}
-				}
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := f.one(ctx, h)
-				<-sem // free the slot before a slow reader can hold it
-				out <- r
-			}()
+		for res := range r.Run(ctx, hosts) {
+			out <- fromFleet(res, f.maxFail)
 		}
 	}()
 	return out
 }
 
-// one runs do for a host under its own timeout, and says in the error
-// which bound ended it.
-func (f fanout) one(ctx context.Context, host string) hostResult {
-	start := time.Now()
-	hctx, cancel := ctx, context.CancelFunc(func() {})
-	if f.timeout > 0 {
-		hctx, cancel = context.WithTimeout(ctx, f.timeout)
-	}
-	defer cancel()
-	v, err := f.do(hctx, host)
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			err = fmt.Errorf("interrupted: %w", err)
-		case errors.Is(hctx.Err(), context.DeadlineExceeded):
-			err = fmt.Errorf("--timeout %s: %w", f.timeout, err)
-		}
-	}
-	return hostResult{host: host, value: v, err: err, elapsed: time.Since(start)}
-}
-
 // fleetCounts tallies outcomes for the progress bar and the summary.
-type fleetCounts [notStarted + 1]int
+type fleetCounts [skipped + 1]int
 
 func (c fleetCounts) done() int { return c[succeeded] + c[faulted] + c[failed] }
 
@@ -122,6 +98,9 @@ func (c fleetCounts) summary(elapsed time.Duration) string {
 	if c[notStarted] > 0 {
 		s += fmt.Sprintf(", %d not started", c[notStarted])
 	}
+	if c[skipped] > 0 {
+		s += fmt.Sprintf(", %d skipped", c[skipped])
+	}
 	return s + fmt.Sprintf(" in %.1fs", elapsed.Seconds())
 }
 
@@ -129,7 +108,7 @@ func (c fleetCounts) summary(elapsed time.Duration) string {
 // started), else 2 when some faulted.
 func (c fleetCounts) exitCode() int {
 	switch {
-	case c[failed] > 0 || c[notStarted] > 0:
+	case c[failed] > 0 || c[notStarted] > 0 || c[skipped] > 0:
 		return exitError
 	case c[faulted] > 0:
 		return exitFault
@@ -178,7 +157,11 @@ func runFleet(ctx context.Context, e *env, hosts []string, f fanout, mode string
 				line, _ = formatHostLine(r, mode)
 			}
 			counts[r.outcome()]++
-			if r.notStarted || writeErr != nil {
+			held, err := f.out.keep(r, line)
+			if err != nil && writeErr == nil {
+				writeErr = err
+			}
+			if r.notStarted || held || writeErr != nil {
 				continue
 			}
 			bar.clear()
@@ -191,6 +174,9 @@ func runFleet(ctx context.Context, e *env, hosts []string, f fanout, mode string
 		}
 	}
 	bar.clear()
+	if err := f.out.flush(e.stdout); err != nil && writeErr == nil {
+		writeErr = err
+	}
 	summary := counts.summary(time.Since(start))
 	if writeErr != nil {
 		return fmt.Errorf("write output: %w (%s)", writeErr, summary)

@@ -17,7 +17,7 @@ import (
 // and trust the instance, named as OpenSSH users expect (ssh's own short
 // flags included). Resolution itself is tunnel.Resolver's.
 type sshFlags struct {
-	Host                  []string      `short:"H" placeholder:"DEST" help:"SSH destination: host, user@host, host:port, [v6addr]:port or a ~/.ssh/config alias. Without --host, --hosts-file or --url the first argument is the destination, as with ssh."`
+	Host                  []string      `short:"H" sep:"none" placeholder:"DEST" help:"SSH destination: host, user@host, host:port, [v6addr]:port or a ~/.ssh/config alias. Without --host, --hosts-file or --url the first argument is the destination, as with ssh."`
 	User                  string        `short:"l" help:"SSH user (ssh -l; default: from DEST, ~/.ssh/config, else the local user)."`
 	SSHPort               int           `short:"p" name:"ssh-port" placeholder:"PORT" help:"SSH port (ssh -p; default: from DEST, ~/.ssh/config, else 22)."`
 	Key                   []string      `short:"i" type:"path" placeholder:"FILE" help:"Private key file (ssh -i), tried first; repeatable. FILE.pub works when the agent holds the key."`
@@ -131,6 +131,7 @@ func newResolver(e *env, f sshFlags) (*tunnel.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.ShareKnownHosts = true // a fan-out dials each host once
 	r, err := tunnel.NewResolver(opts)
 	if err != nil {
 		return nil, resolveError(err)

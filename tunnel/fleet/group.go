@@ -1,0 +1,80 @@
+package fleet
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/rpcssh/rpcssh/tunnel/inventory"
+)
+
+// Group is one distinct output and the hosts that gave it.
+type Group struct {
+	Hosts  []string // sorted as people read them: web2 before web10
+	Output string
+}
+
+// Label is the group's hosts in compressed range form, "web[01-48,50]",
+// as dshbak -c prints it.
+func (g Group) Label() string { return inventory.Compress(g.Hosts) }
+
+// GroupOutputs folds identical outputs together, as dshbak -c does: one
+// Group per distinct output, the groups with the most hosts first, then
+// by their first host.
+func GroupOutputs(outputs map[string]string) []Group {
+	byOutput := make(map[string]*Group)
+	var groups []*Group
+	for h, out := range outputs {
+		g, ok := byOutput[out]
+		if !ok {
+			g = &Group{Output: out}
+			byOutput[out] = g
+			groups = append(groups, g)
+		}
+		g.Hosts = append(g.Hosts, h)
+	}
+	result := make([]Group, 0, len(groups))
+	for _, g := range groups {
+		slices.SortFunc(g.Hosts, naturalCompare)
+		result = append(result, *g)
+	}
+	slices.SortFunc(result, func(a, b Group) int {
+		if d := len(b.Hosts) - len(a.Hosts); d != 0 {
+			return d
+		}
+		return naturalCompare(a.Hosts[0], b.Hosts[0])
+	})
+	return result
+}
+
+// naturalCompare orders names with their numbers as numbers: web2 < web10.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		if isDigit(a[0]) && isDigit(b[0]) {
+			i, j := digits(a), digits(b)
+			x, y := strings.TrimLeft(a[:i], "0"), strings.TrimLeft(b[:j], "0")
+			if d := len(x) - len(y); d != 0 {
+				return d
+			}
+			if d := strings.Compare(x, y); d != 0 {
+				return d
+			}
+			a, b = a[i:], b[j:]
+			continue
+		}
+		if a[0] != b[0] {
+			return int(a[0]) - int(b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) - len(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
