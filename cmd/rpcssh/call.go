@@ -117,7 +117,7 @@ func (c *callCmd) params(e *env) ([]any, error) {
 }
 
 func (c *callCmd) Run(ctx context.Context, e *env) error {
-	if err := c.takeDestination(&c.Method, &c.Args, c.URL != "" || c.HostsFile != ""); err != nil {
+	if err := c.takeDestination(&c.Method, &c.Args, c.URL != "" || c.HostsFile != "" || c.Inventory != ""); err != nil {
 		return err
 	}
 	if !validMethodName(c.Method) {
