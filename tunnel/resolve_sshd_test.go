@@ -350,21 +350,7 @@ func TestIdentityPubWithKeyInAgent(t *testing.T) {
 	if err := keyring.Add(agent.AddedKey{PrivateKey: raw, Comment: "in-agent"}); err != nil {
 		t.Fatal(err)
 	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = agent.ServeAgent(keyring, conn); conn.Close() }()
-		}
-	}()
+	sock := serveAgent(t, keyring)
 	dir := t.TempDir()
 	pubOnly := filepath.Join(dir, "only.pub")
 	pubBytes, err := os.ReadFile(s.ClientKeyPath + ".pub")
@@ -407,21 +393,7 @@ func startAgent(t *testing.T, n int) (string, []ssh.PublicKey) {
 		pub, _ := ssh.NewPublicKey(priv.Public())
 		pubs = append(pubs, pub)
 	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = agent.ServeAgent(keyring, conn); conn.Close() }()
-		}
-	}()
+	sock := serveAgent(t, keyring)
 	return sock, pubs
 }
 
