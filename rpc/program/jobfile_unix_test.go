@@ -92,7 +92,7 @@ env = ["PATH"]
 	if err := os.Symlink(elsewhere, meta); err != nil {
 		t.Fatal(err)
 	}
-	s2 := startHostFile(t, mustLoad(t, s.dir), s.state)
+	s2 := startHostFile(t, mustLoad(t, filepath.Join(s.dir, "methods.toml")), s.state)
 	if _, err := s2.call(t, "jobs.status", id); faultCode(err) != rpc.CodeInvalidParams {
 		t.Errorf("job whose meta.json is a symlink: status error = %v, want it skipped (no such job)", err)
 	}
