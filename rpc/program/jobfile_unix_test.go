@@ -13,14 +13,17 @@ import (
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
-func TestJobFilesRefuseSymlinks(t *testing.T) {
-	s := startHost(t, `
+// helloMethod is an async method whose job prints hello.
+const helloMethod = `
 [[method]]
 name = "hello"
 async = true
 argv = ["echo", "hello"]
 env = ["PATH"]
-`, "")
+`
+
+func TestJobFilesRefuseSymlinks(t *testing.T) {
+	s := startHost(t, helloMethod, "")
 	secret := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secret, []byte("the secret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -74,13 +77,7 @@ env = ["PATH"]
 }
 
 func TestPlantedMetaSymlinkIsSkipped(t *testing.T) {
-	s := startHost(t, `
-[[method]]
-name = "hello"
-async = true
-argv = ["echo", "hello"]
-env = ["PATH"]
-`, "")
+	s := startHost(t, helloMethod, "")
 	id := s.mustCall(t, "hello").(string)
 	s.mustCall(t, "jobs.wait", id, 15)
 	s.host.Close()
