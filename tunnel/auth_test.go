@@ -211,6 +211,13 @@ func serveKeyring(t *testing.T, keys ...any) string {
 			t.Fatal(err)
 		}
 	}
+	return serveAgent(t, kr)
+}
+
+// serveAgent serves kr on a temporary unix socket, each connection in its
+// own goroutine, until the test ends.
+func serveAgent(t *testing.T, kr agent.Agent) string {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "agent.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -229,8 +236,7 @@ func serveKeyring(t *testing.T, keys ...any) string {
 				return
 			}
 			// ServeAgent returns when the client closes the connection.
-			_ = agent.ServeAgent(kr, c)
-			c.Close()
+			go func() { _ = agent.ServeAgent(kr, c); c.Close() }()
 		}
 	}()
 	return sock

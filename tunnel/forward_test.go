@@ -299,6 +299,8 @@ func TestForwardRefusedRemoteIsLogged(t *testing.T) {
 	}
 }
 
+// syncBuffer collects what another goroutine writes (a logger, a child
+// process's stderr).
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

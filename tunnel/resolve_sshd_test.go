@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,24 +23,6 @@ import (
 	"github.com/rpcssh/rpcssh/tunnel"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
-
-// lockedBuffer collects a child's stderr written from another goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // resolveWith writes config as the -F file and resolves dest with no agent
 // and a home in the test's temp dir.
@@ -134,7 +115,7 @@ func TestProxyCommandSSHWThroughBastion(t *testing.T) {
 		" -i " + bastion.ClientKeyPath + " -p " + strconv.Itoa(bastion.Port()) + " -W %h:%p " + bastion.User + "@127.0.0.1"
 	config := "Host target\n  HostName 127.0.0.1\n  Port " + strconv.Itoa(target.Port()) + "\n  User " + target.User +
 		"\n  IdentityFile " + target.ClientKeyPath + "\n  UserKnownHostsFile " + kh + "\n  ProxyCommand " + proxy + "\n"
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	res, err := resolveWith(t, config, "target", tunnel.ResolveOptions{ProxyStderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +133,7 @@ func TestProxyCommandSSHWThroughBastion(t *testing.T) {
 // A ProxyCommand that exits before SSH is up is an error naming the
 // command and its exit status; its stderr is passed through.
 func TestProxyCommandEarlyExit(t *testing.T) {
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	config := "Host p\n  User me\n  ProxyCommand echo proxy-oops >&2; exit 3\n  UserKnownHostsFile /dev/null\n"
 	home := t.TempDir()
 	writeTestKey(t, filepath.Join(home, ".ssh", "id_ed25519"))
@@ -350,21 +331,7 @@ func TestIdentityPubWithKeyInAgent(t *testing.T) {
 	if err := keyring.Add(agent.AddedKey{PrivateKey: raw, Comment: "in-agent"}); err != nil {
 		t.Fatal(err)
 	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = agent.ServeAgent(keyring, conn); conn.Close() }()
-		}
-	}()
+	sock := serveAgent(t, keyring)
 	dir := t.TempDir()
 	pubOnly := filepath.Join(dir, "only.pub")
 	pubBytes, err := os.ReadFile(s.ClientKeyPath + ".pub")
@@ -407,21 +374,7 @@ func startAgent(t *testing.T, n int) (string, []ssh.PublicKey) {
 		pub, _ := ssh.NewPublicKey(priv.Public())
 		pubs = append(pubs, pub)
 	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = agent.ServeAgent(keyring, conn); conn.Close() }()
-		}
-	}()
+	sock := serveAgent(t, keyring)
 	return sock, pubs
 }
 

@@ -42,7 +42,7 @@ func (c *callCmd) runJob(ctx context.Context, e *env, fleet bool, params []any, 
 		}
 	}
 	jc := jobsConn{sshFlags: c.sshFlags, remoteFlags: c.remoteFlags, passwordFlags: c.passwordFlags, responseFlags: c.responseFlags, URL: c.URL, Timeout: c.Timeout}
-	r := &redialer{conn: &jc, e: e, user: user, password: password, retryFor: callJobRetryFor, what: "starting " + c.Method + " again (same idempotency key)"}
+	r := &redialer{conn: &jc, e: e, user: user, password: password, retryFor: callJobRetryFor, retryUnanswered: true, what: "starting " + c.Method + " again (same idempotency key)"}
 	var out any
 	err := r.call(rpc.WithHeader(ctx, http.Header{program.IdempotencyHeader: {key}}), c.Method, params, &out)
 	r.close()

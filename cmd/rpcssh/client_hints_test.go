@@ -182,8 +182,14 @@ func closingServer(t *testing.T) string {
 // TestBenchAgainstAServerClosingEachConnection: rpcssh bench -c 10 -n 200
 // against a server that closes after every answer has no error.
 func TestBenchAgainstAServerClosingEachConnection(t *testing.T) {
-	url := closingServer(t)
-	e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": "pw"})
+	benchWithoutErrors(t, closingServer(t), "pw")
+}
+
+// benchWithoutErrors runs rpcssh bench -c 10 -n 200 echo hi against url
+// and fails the test unless all 200 calls succeed.
+func benchWithoutErrors(t *testing.T, url, password string) benchReport {
+	t.Helper()
+	e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": password})
 	if got := run(context.Background(), []string{"bench", "--url", url, "-c", "10", "-n", "200", "--output", "json", "echo", "hi"}, e); got != exitOK {
 		t.Fatalf("bench = %d; stderr %s", got, errb)
 	}
@@ -194,4 +200,5 @@ func TestBenchAgainstAServerClosingEachConnection(t *testing.T) {
 	if r.Calls != 200 || r.Errors != 0 {
 		t.Errorf("bench: %d calls, %d errors (first: %s); want 200 calls, 0 errors", r.Calls, r.Errors, r.FirstError)
 	}
+	return r
 }

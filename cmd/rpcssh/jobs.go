@@ -241,88 +241,26 @@ func (c *jobsFollowCmd) follow(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	var (
-		client    *rpc.Client
-		closeLink = func() {}
-		offset    = c.From
-		backoff   = followMinBackoff
-		poll      = followMinPoll
-		lastOK    = time.Now()
-		connected bool // serve answered once: failures from now on are retried
-		lost      bool // a call failed since serve last answered
-	)
-	defer func() { closeLink() }()
-	retry := func(err error) error {
-		closeLink()
-		client, closeLink = nil, func() {}
-		if time.Since(lastOK) > c.RetryFor {
-			return withHint(err, "the server was unreachable for more than --retry-for %s; run 'rpcssh jobs follow --from %d %s' to continue", c.RetryFor, offset, c.ID)
-		}
-		e.warnf("link lost (%v); reconnecting in %s", err, backoff)
-		if err := sleepCtx(ctx, backoff); err != nil {
-			return err
-		}
-		backoff = min(backoff*2, followMaxBackoff)
-		return nil
-	}
-	var status map[string]any
+	r := &redialer{conn: &c.jobsConn, e: e, user: user, password: password, retryFor: c.RetryFor}
+	defer r.close()
+	offset, poll := c.From, followMinPoll
 	for {
-		if client == nil {
-			cctx, cancel := c.bound(ctx)
-			cl, closer, err := c.connect(cctx, e, user, password)
-			cancel()
-			if err != nil {
-				// closeLink stays the no-op retry left: connect returns
-				// no closer with an error.
-				if !connected || permanentDialError(err) || ctx.Err() != nil {
-					return err
-				}
-				if err := retry(err); err != nil {
-					return err
-				}
-				continue
-			}
-			client, closeLink = cl, closer
-		}
+		// what follows "reconnected; " once serve answers again.
+		r.what = fmt.Sprintf("following job %s from byte %d", c.ID, offset)
+		r.resume = fmt.Sprintf("run 'rpcssh jobs follow --from %d %s' to continue", offset, c.ID)
 		var out any
-		cctx, cancel := c.bound(ctx)
-		err := client.Call(cctx, "jobs.output", []any{c.ID, offset}, &out)
-		cancel()
-		if err != nil {
-			var f *rpc.Fault
-			if ctx.Err() != nil || !connected || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
-				return err
-			}
-			lost = true
-			if err := retry(err); err != nil {
-				return err
-			}
-			continue
+		if err := r.call(ctx, "jobs.output", []any{c.ID, offset}, &out); err != nil {
+			return err
 		}
-		if lost {
-			// Only now, with serve answering, not when SSH alone is back.
-			e.infof("reconnected; following job %s from byte %d", c.ID, offset)
-			lost = false
-		}
-		connected = true
-		lastOK, backoff = time.Now(), followMinBackoff
-		r, _ := out.(map[string]any)
-		n, err := writeChunk(e.stdout, r["data"])
+		chunk, _ := out.(map[string]any)
+		n, err := writeChunk(e.stdout, chunk["data"])
 		if err != nil {
 			return err
 		}
-		if next, ok := r["next_offset"].(int64); ok {
+		if next, ok := chunk["next_offset"].(int64); ok {
 			offset = next
 		}
-		if r["done"] == true {
-			var st any
-			cctx, cancel := c.bound(ctx)
-			err := client.Call(cctx, "jobs.status", []any{c.ID}, &st)
-			cancel()
-			if err != nil {
-				return err
-			}
-			status, _ = st.(map[string]any)
+		if chunk["done"] == true {
 			break
 		}
 		if n > 0 {
@@ -334,14 +272,13 @@ func (c *jobsFollowCmd) follow(ctx context.Context, e *env) error {
 		}
 		poll = min(poll*2, followMaxPoll)
 	}
-	return jobEnded(e, c.ID, status)
-}
-
-func (c *jobsFollowCmd) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.Timeout > 0 {
-		return context.WithTimeout(ctx, c.Timeout)
+	r.what = fmt.Sprintf("reading the status of job %s", c.ID)
+	var st any
+	if err := r.call(ctx, "jobs.status", []any{c.ID}, &st); err != nil {
+		return err
 	}
-	return context.WithCancel(ctx)
+	status, _ := st.(map[string]any)
+	return jobEnded(e, c.ID, status)
 }
 
 // writeChunk writes output data: a string, or raw bytes sent as base64.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/rpcssh/rpcssh/rpc"
-	"github.com/rpcssh/rpcssh/rpc/program"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
@@ -32,38 +29,10 @@ type followRig struct {
 
 func newFollowRig(t *testing.T, lines int) *followRig {
 	t.Helper()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
-	dir := t.TempDir()
-	methods := filepath.Join(dir, "methods.toml")
-	script := fmt.Sprintf(`i=1; while [ $i -le %d ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done`, lines)
-	err := os.WriteFile(methods, []byte(`
-[[method]]
-name = "count"
-async = true
-argv = ["sh", "-c", '`+script+`']
-env = ["PATH"]
-`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := program.Load(methods)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := program.New(f, program.Config{StateDir: filepath.Join(dir, "state"), RunnerCommand: testRunnerCommand(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
-	if err := host.Register(srv); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { hs.Close(); host.Close() })
+	hs, id := startCountJob(t, lines, rpc.ServerConfig{Username: "user", Password: "pw"})
 	serveProxy := newFlakyProxy(t, hs.Listener.Addr().String())
 
+	dir := t.TempDir()
 	pub, err := writeClientKey(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +44,6 @@ env = ["PATH"]
 		t.Fatal(err)
 	}
 
-	direct, err := rpc.NewClient(rpc.ClientConfig{URL: hs.URL + "/RPC2", Username: "user", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	if err := direct.Call(context.Background(), "count", nil, &id); err != nil {
-		t.Fatal(err)
-	}
 	_, sshPort, _ := net.SplitHostPort(sshProxy.l.Addr().String())
 	_, servePort, _ := net.SplitHostPort(serveProxy.l.Addr().String())
 	return &followRig{
@@ -128,50 +89,42 @@ func wantLines(n int) string {
 // at the first reconnect attempt (this used to panic on a nil closer);
 // follow keeps retrying and then prints every line once.
 func TestJobsFollowSSHDownAtReconnect(t *testing.T) {
+	followThroughOutage(t, func(r *followRig) *flakyProxy { return r.sshProxy })
+}
+
+// TestJobsFollowReconnectedMeansServeAnswers: with SSH up but serve
+// unreachable, follow does not claim it reconnected until serve answers.
+func TestJobsFollowReconnectedMeansServeAnswers(t *testing.T) {
+	followThroughOutage(t, func(r *followRig) *flakyProxy { return r.serveProxy })
+}
+
+// followThroughOutage follows a 30-line job and, after line 3, takes away
+// the proxy outage picks until follow has failed twice to get through,
+// then restores it. follow must not say "reconnected" while it cannot get
+// through, must say it once after, must not fail on an internal error,
+// and must exit 0 having printed each line once.
+func followThroughOutage(t *testing.T, outage func(*followRig) *flakyProxy) {
+	t.Helper()
 	rig := newFollowRig(t, 30)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code, out, errb := rig.follow(ctx)
 	diag := func() string { return fmt.Sprintf("stdout %q stderr %s", out.String(), errb.String()) }
 	waitFor(t, ctx, "line 3", func() bool { return strings.Contains(out.String(), "line 3\n") }, diag)
-	rig.sshProxy.cut()
+	proxy := outage(rig)
+	proxy.cut()
 	waitFor(t, ctx, "two failed reconnects", func() bool { return strings.Count(errb.String(), "link lost") >= 2 }, diag)
-	rig.sshProxy.restore()
+	if strings.Contains(errb.String(), "reconnected") {
+		t.Errorf("stderr says reconnected while the link is down: %s", errb.String())
+	}
+	proxy.restore()
 	select {
 	case got := <-code:
 		if got != exitOK || out.String() != wantLines(30) {
 			t.Errorf("follow = %d; want 0 and each line once; %s", got, diag())
 		}
 		if strings.Contains(errb.String(), "internal error") || strings.Count(errb.String(), "reconnected") != 1 {
-			t.Errorf("stderr %q: want one reconnect and no internal error", errb.String())
-		}
-	case <-ctx.Done():
-		t.Fatalf("follow did not end; %s", diag())
-	}
-}
-
-// TestJobsFollowReconnectedMeansServeAnswers: with SSH up but serve
-// unreachable, follow does not claim it reconnected until serve answers.
-func TestJobsFollowReconnectedMeansServeAnswers(t *testing.T) {
-	rig := newFollowRig(t, 30)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code, out, errb := rig.follow(ctx)
-	diag := func() string { return fmt.Sprintf("stdout %q stderr %s", out.String(), errb.String()) }
-	waitFor(t, ctx, "line 3", func() bool { return strings.Contains(out.String(), "line 3\n") }, diag)
-	rig.serveProxy.cut()
-	waitFor(t, ctx, "two failed calls", func() bool { return strings.Count(errb.String(), "link lost") >= 2 }, diag)
-	if strings.Contains(errb.String(), "reconnected") {
-		t.Errorf("stderr says reconnected while serve is unreachable: %s", errb.String())
-	}
-	rig.serveProxy.restore()
-	select {
-	case got := <-code:
-		if got != exitOK || out.String() != wantLines(30) {
-			t.Errorf("follow = %d; want 0 and each line once; %s", got, diag())
-		}
-		if strings.Count(errb.String(), "reconnected") != 1 {
-			t.Errorf("stderr %q: want exactly one reconnected", errb.String())
+			t.Errorf("stderr %q: want exactly one reconnected and no internal error", errb.String())
 		}
 	case <-ctx.Done():
 		t.Fatalf("follow did not end; %s", diag())

@@ -100,20 +100,22 @@ func (p *flakyProxy) restore() {
 	p.down = false
 }
 
-// TestJobsFollowSurvivesALinkDrop follows a job through a proxy that
-// drops every connection midway and refuses new ones for a while: follow
-// reconnects and continues from its offset, printing each line once.
-func TestJobsFollowSurvivesALinkDrop(t *testing.T) {
+// startCountJob serves the jobs of a method that prints "line 1" to
+// "line <lines>", one every 100 ms, over HTTP with cfg's credentials, and
+// starts that job.
+func startCountJob(t *testing.T, lines int, cfg rpc.ServerConfig) (*httptest.Server, string) {
+	t.Helper()
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
 	}
 	dir := t.TempDir()
 	methods := filepath.Join(dir, "methods.toml")
+	script := fmt.Sprintf(`i=1; while [ $i -le %d ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done`, lines)
 	err := os.WriteFile(methods, []byte(`
 [[method]]
 name = "count"
 async = true
-argv = ["sh", "-c", 'i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done']
+argv = ["sh", "-c", '`+script+`']
 env = ["PATH"]
 `), 0o600)
 	if err != nil {
@@ -127,15 +129,14 @@ env = ["PATH"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rpc.NewServer(rpc.ServerConfig{})
+	srv := rpc.NewServer(cfg)
 	if err := host.Register(srv); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); host.Close() })
-	proxy := newFlakyProxy(t, hs.Listener.Addr().String())
 
-	direct, err := rpc.NewClient(rpc.ClientConfig{URL: hs.URL + "/RPC2"})
+	direct, err := rpc.NewClient(rpc.ClientConfig{URL: hs.URL + "/RPC2", Username: cfg.Username, Password: cfg.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +144,15 @@ env = ["PATH"]
 	if err := direct.Call(context.Background(), "count", nil, &id); err != nil {
 		t.Fatal(err)
 	}
+	return hs, id
+}
+
+// TestJobsFollowSurvivesALinkDrop follows a job through a proxy that
+// drops every connection midway and refuses new ones for a while: follow
+// reconnects and continues from its offset, printing each line once.
+func TestJobsFollowSurvivesALinkDrop(t *testing.T) {
+	hs, id := startCountJob(t, 30, rpc.ServerConfig{})
+	proxy := newFlakyProxy(t, hs.Listener.Addr().String())
 
 	var out, errb lockedBuffer
 	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return map[string]string{"RPCSSH_PASSWORD": "unused"}[k] }}
@@ -152,12 +162,8 @@ env = ["PATH"]
 	go func() {
 		code <- run(ctx, []string{"jobs", "follow", "--url", "http://" + proxy.l.Addr().String() + "/RPC2", id}, e)
 	}()
-	for !strings.Contains(out.String(), "line 3\n") {
-		if ctx.Err() != nil {
-			t.Fatalf("no output before the drop; stderr %s", errb.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	diag := func() string { return fmt.Sprintf("stdout %q stderr %s", out.String(), errb.String()) }
+	waitFor(t, ctx, "line 3", func() bool { return strings.Contains(out.String(), "line 3\n") }, diag)
 	proxy.cut()
 	time.Sleep(time.Second)
 	proxy.restore()
@@ -166,14 +172,10 @@ env = ["PATH"]
 	select {
 	case got = <-code:
 	case <-ctx.Done():
-		t.Fatalf("follow did not end; stdout %q stderr %s", out.String(), errb.String())
+		t.Fatalf("follow did not end; %s", diag())
 	}
-	var want strings.Builder
-	for i := 1; i <= 30; i++ {
-		fmt.Fprintf(&want, "line %d\n", i)
-	}
-	if got != exitOK || out.String() != want.String() {
-		t.Errorf("follow = %d, stdout %q; want 0 and each line once\nstderr: %s", got, out.String(), errb.String())
+	if got != exitOK || out.String() != wantLines(30) {
+		t.Errorf("follow = %d; want 0 and each line once; %s", got, diag())
 	}
 	if !strings.Contains(errb.String(), "link lost") || !strings.Contains(errb.String(), "reconnected") {
 		t.Errorf("stderr %q: want the drop and the reconnect reported", errb.String())

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/rpcssh/rpcssh/rpc"
 )
 
 // jobEndedError is how a followed or awaited job ended when it did not
@@ -71,7 +69,7 @@ func (c *jobsWaitCmd) Run(ctx context.Context, e *env) error {
 	if c.Timeout > 0 && c.Timeout < 2*chunk {
 		chunk = c.Timeout / 2
 	}
-	r := &redialer{conn: &c.jobsConn, e: e, user: user, password: password, retryFor: c.RetryFor, what: "waiting for job " + c.ID}
+	r := &redialer{conn: &c.jobsConn, e: e, user: user, password: password, retryFor: c.RetryFor, retryUnanswered: true, what: "waiting for job " + c.ID}
 	defer r.close()
 	for {
 		var out any
@@ -86,90 +84,5 @@ func (c *jobsWaitCmd) Run(ctx context.Context, e *env) error {
 			}
 			return withJobExitCode(jobEnded(e, c.ID, st))
 		}
-	}
-}
-
-// redialer makes calls over a link it reopens, with backoff, when a call
-// fails for a reason other than a fault (the link dropped, serve
-// restarting), until the server has been unreachable for retryFor.
-type redialer struct {
-	conn     *jobsConn
-	e        *env
-	user     string
-	password string
-	retryFor time.Duration
-	what     string // for the messages: "waiting for job X"
-
-	client    *rpc.Client
-	closeLink func()
-	connected bool
-}
-
-func (r *redialer) close() {
-	if r.closeLink != nil {
-		r.closeLink()
-	}
-}
-
-func (r *redialer) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if r.conn.Timeout > 0 {
-		return context.WithTimeout(ctx, r.conn.Timeout)
-	}
-	return context.WithCancel(ctx)
-}
-
-// call makes one call, retrying it over a new link as long as allowed;
-// a call is retried only when it is safe to repeat (reads, and starts
-// carrying an idempotency key).
-func (r *redialer) call(ctx context.Context, method string, args []any, out *any) error {
-	return direct(r.conn.URL, r.callRetrying(ctx, method, args, out))
-}
-
-func (r *redialer) callRetrying(ctx context.Context, method string, args []any, out *any) error {
-	lastOK, backoff := time.Now(), followMinBackoff
-	reconnecting := false // "reconnected" is said once serve answers, not SSH
-	for {
-		var err error
-		if r.client == nil {
-			cctx, cancel := r.bound(ctx)
-			var closeLink func()
-			r.client, closeLink, err = r.conn.connect(cctx, r.e, r.user, r.password)
-			cancel()
-			if err == nil {
-				r.closeLink = closeLink
-				reconnecting = r.connected
-				r.connected = true
-			} else if !r.connected || permanentDialError(err) || ctx.Err() != nil {
-				return err
-			}
-		}
-		if err == nil {
-			cctx, cancel := r.bound(ctx)
-			err = r.client.Call(cctx, method, args, out)
-			cancel()
-			if err == nil {
-				if reconnecting {
-					r.e.infof("reconnected; %s", r.what)
-				}
-				return nil
-			}
-			var f *rpc.Fault
-			if ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, rpc.ErrUnauthorized) {
-				return err
-			}
-			r.close()
-			r.client, r.closeLink = nil, nil
-		}
-		if r.retryFor <= 0 {
-			return err
-		}
-		if time.Since(lastOK) > r.retryFor {
-			return withHint(err, "the server was unreachable for more than --retry-for %s", r.retryFor)
-		}
-		r.e.warnf("link lost (%v); reconnecting in %s", err, backoff)
-		if err := sleepCtx(ctx, backoff); err != nil {
-			return err
-		}
-		backoff = min(backoff*2, followMaxBackoff)
 	}
 }

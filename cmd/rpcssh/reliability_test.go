@@ -116,7 +116,15 @@ func relBuild(t *testing.T) string {
 // killed (if still running) and reaped when the test ends.
 func startRel(t *testing.T, bin string, env []string, args ...string) *relProc {
 	t.Helper()
-	p := &relProc{cmd: exec.Command(bin, args...), stdout: newRelBuffer(), stderr: newRelBuffer(), done: make(chan struct{})}
+	return startRelCmd(t, exec.Command(bin, args...), env)
+}
+
+// startRelCmd starts cmd as startRel does: a home of its own, no agent,
+// password or passphrase from the test's environment, no shared link,
+// then env.
+func startRelCmd(t *testing.T, cmd *exec.Cmd, env []string) *relProc {
+	t.Helper()
+	p := &relProc{cmd: cmd, stdout: newRelBuffer(), stderr: newRelBuffer(), done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD=", "RPCSSH_PASSPHRASE=", "RPCSSH_CONTROL_PERSIST=0") // each process its own link
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
@@ -128,7 +136,7 @@ func startRel(t *testing.T, bin string, env []string, args ...string) *relProc {
 		p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("%s stderr:\n%s", filepath.Base(bin), p.stderr.String())
+			t.Logf("%s stderr:\n%s", filepath.Base(p.cmd.Path), p.stderr.String())
 		}
 	})
 	return p

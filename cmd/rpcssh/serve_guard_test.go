@@ -23,25 +23,12 @@ import (
 // when cred is not nil.
 func startServeAs(t *testing.T, bin string, cred *syscall.Credential, extra []*os.File, env []string, args ...string) (*relProc, string) {
 	t.Helper()
-	p := &relProc{cmd: exec.Command(bin, append([]string{"serve", "--port", "0"}, args...)...), stdout: newRelBuffer(), stderr: newRelBuffer(), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=", "RPCSSH_PASSPHRASE=")
-	p.cmd.Env = append(p.cmd.Env, env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	p.cmd.ExtraFiles = extra
+	cmd := exec.Command(bin, append([]string{"serve", "--port", "0"}, args...)...)
+	cmd.ExtraFiles = extra
 	if cred != nil {
-		p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("serve stderr:\n%s", p.stderr.String())
-		}
-	})
+	p := startRelCmd(t, cmd, env)
 	return p, p.stderr.wait(t, serveAddrRE, 20*time.Second)[1]
 }
 

@@ -47,22 +47,6 @@ func grandchild(t *testing.T, pidfile string) int {
 	return 0
 }
 
-// gone reports whether pid has ended (and been reaped), waiting a while.
-func gone(pid int) bool {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return true
-		}
-		if i := strings.LastIndexByte(string(data), ')'); i > 0 && strings.HasPrefix(string(data[i:]), ") Z") {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
-}
-
 func TestSetsidGrandchildIsKilled(t *testing.T) {
 	for _, tt := range []struct {
 		name, mode, timeout string

@@ -47,11 +47,17 @@ func writeMethods(t *testing.T, toml string) string {
 func startHost(t *testing.T, toml, state string) *testServer {
 	t.Helper()
 	needTools(t)
-	f, err := program.Load(writeMethods(t, toml))
+	return startHostFile(t, mustLoad(t, writeMethods(t, toml)), state)
+}
+
+// mustLoad loads the methods file at path.
+func mustLoad(t *testing.T, path string) *program.File {
+	t.Helper()
+	f, err := program.Load(path)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	return startHostFile(t, f, state)
+	return f
 }
 
 func startHostFile(t *testing.T, f *program.File, state string) *testServer {

@@ -13,14 +13,17 @@ import (
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
-func TestJobFilesRefuseSymlinks(t *testing.T) {
-	s := startHost(t, `
+// helloMethod is an async method whose job prints hello.
+const helloMethod = `
 [[method]]
 name = "hello"
 async = true
 argv = ["echo", "hello"]
 env = ["PATH"]
-`, "")
+`
+
+func TestJobFilesRefuseSymlinks(t *testing.T) {
+	s := startHost(t, helloMethod, "")
 	secret := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secret, []byte("the secret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -74,13 +77,7 @@ env = ["PATH"]
 }
 
 func TestPlantedMetaSymlinkIsSkipped(t *testing.T) {
-	s := startHost(t, `
-[[method]]
-name = "hello"
-async = true
-argv = ["echo", "hello"]
-env = ["PATH"]
-`, "")
+	s := startHost(t, helloMethod, "")
 	id := s.mustCall(t, "hello").(string)
 	s.mustCall(t, "jobs.wait", id, 15)
 	s.host.Close()
@@ -92,7 +89,7 @@ env = ["PATH"]
 	if err := os.Symlink(elsewhere, meta); err != nil {
 		t.Fatal(err)
 	}
-	s2 := startHostFile(t, mustLoad(t, s.dir), s.state)
+	s2 := startHostFile(t, mustLoad(t, filepath.Join(s.dir, "methods.toml")), s.state)
 	if _, err := s2.call(t, "jobs.status", id); faultCode(err) != rpc.CodeInvalidParams {
 		t.Errorf("job whose meta.json is a symlink: status error = %v, want it skipped (no such job)", err)
 	}

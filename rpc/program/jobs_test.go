@@ -141,10 +141,7 @@ func TestRestartKeepsFinishedJobs(t *testing.T) {
 	needTools(t)
 	state := t.TempDir()
 	path := writeMethods(t, jobMethods)
-	f, err := program.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustLoad(t, path)
 	s1 := startHostFile(t, f, state)
 	done := s1.mustCall(t, "count", 2).(string)
 	if st := result(t, s1.mustCall(t, "jobs.wait", done, 15)); st["state"] != program.StateExited {
@@ -178,10 +175,7 @@ func TestRestartKeepsFinishedJobs(t *testing.T) {
 func TestCancelJobsOnClose(t *testing.T) {
 	needTools(t)
 	state := t.TempDir()
-	f, err := program.Load(writeMethods(t, jobMethods))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustLoad(t, writeMethods(t, jobMethods))
 	cfg := hostConfig(t, state)
 	cfg.CancelJobsOnClose = true
 	h, err := program.New(f, cfg)
@@ -278,10 +272,7 @@ func TestKilledServeJobIsAdopted(t *testing.T) {
 	path := writeMethods(t, jobMethods)
 	id := startDyingServe(t, path, state, 1.5)
 
-	f, err := program.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustLoad(t, path)
 	s := startHostFile(t, f, state)
 	st := result(t, s.mustCall(t, "jobs.status", id))
 	if st["state"] != program.StateRunning {

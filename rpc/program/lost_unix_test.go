@@ -42,10 +42,7 @@ func TestRestartMarksLostJobs(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // until init has reaped it
 	}
 
-	f, err := program.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustLoad(t, path)
 	s := startHostFile(t, f, state)
 	st := result(t, s.mustCall(t, "jobs.status", id))
 	if st["state"] != program.StateLost || !strings.Contains(fmt.Sprint(st["error"]), "runner") {

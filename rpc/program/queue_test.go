@@ -34,10 +34,7 @@ env = ["PATH"]
 func TestQueueRunsInOrderAcrossRestart(t *testing.T) {
 	needTools(t)
 	state := t.TempDir()
-	f, err := program.Load(writeMethods(t, queueMethods))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustLoad(t, writeMethods(t, queueMethods))
 	s1 := startHostFile(t, f, state)
 	var ids []string
 	for i := range 5 {
@@ -130,19 +127,10 @@ func TestIdempotencyKeyStartsOneJob(t *testing.T) {
 	}
 	// After a restart the key still names the job.
 	s.host.Close()
-	s2 := startHostFile(t, mustLoad(t, s.dir), s.state)
+	s2 := startHostFile(t, mustLoad(t, filepath.Join(s.dir, "methods.toml")), s.state)
 	if d, err := callKeyed(t, s2, "run-42", "step", 1); err != nil || d != a {
 		t.Errorf("the key after a restart = %q, %v; want %q", d, err, a)
 	}
-}
-
-func mustLoad(t *testing.T, dir string) *program.File {
-	t.Helper()
-	f, err := program.Load(dir + "/methods.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // A queued job whose runner had begun (its output exists) when serve
@@ -150,10 +138,7 @@ func mustLoad(t *testing.T, dir string) *program.File {
 func TestQueuedJobWithStartedRunnerIsNotStartedAgain(t *testing.T) {
 	needTools(t)
 	state := t.TempDir()
-	f, err := program.Load(writeMethods(t, queueMethods))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustLoad(t, writeMethods(t, queueMethods))
 	s1 := startHostFile(t, f, state)
 	s1.mustCall(t, "step", 1)
 	queued := s1.mustCall(t, "step", 2).(string)

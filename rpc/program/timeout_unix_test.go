@@ -67,6 +67,19 @@ kill_grace = "300ms"
 	checkGone(t, pidfile+".async")
 }
 
+// gone reports whether pid has ended (and been reaped, or is a zombie),
+// waiting a while.
+func gone(pid int) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
 // checkGone reads the pid the program wrote and waits (bounded) for it
 // to be gone.
 func checkGone(t *testing.T, pidfile string) {
@@ -79,12 +92,8 @@ func checkGone(t *testing.T, pidfile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("child %d still alive 5 s after the timeout", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !gone(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("child %d still alive 10 s after the timeout", pid)
 	}
 }

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/rpcssh/rpcssh/tunnel/inventory"
 )
@@ -34,47 +33,14 @@ func GroupOutputs(outputs map[string]string) []Group {
 	}
 	result := make([]Group, 0, len(groups))
 	for _, g := range groups {
-		slices.SortFunc(g.Hosts, naturalCompare)
+		slices.SortFunc(g.Hosts, inventory.CompareNatural)
 		result = append(result, *g)
 	}
 	slices.SortFunc(result, func(a, b Group) int {
 		if d := len(b.Hosts) - len(a.Hosts); d != 0 {
 			return d
 		}
-		return naturalCompare(a.Hosts[0], b.Hosts[0])
+		return inventory.CompareNatural(a.Hosts[0], b.Hosts[0])
 	})
 	return result
-}
-
-// naturalCompare orders names with their numbers as numbers: web2 < web10.
-func naturalCompare(a, b string) int {
-	for a != "" && b != "" {
-		if isDigit(a[0]) && isDigit(b[0]) {
-			i, j := digits(a), digits(b)
-			x, y := strings.TrimLeft(a[:i], "0"), strings.TrimLeft(b[:j], "0")
-			if d := len(x) - len(y); d != 0 {
-				return d
-			}
-			if d := strings.Compare(x, y); d != 0 {
-				return d
-			}
-			a, b = a[i:], b[j:]
-			continue
-		}
-		if a[0] != b[0] {
-			return int(a[0]) - int(b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) - len(b)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func digits(s string) int {
-	i := 0
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	return i
 }

@@ -381,7 +381,7 @@ func Compress(hosts []string) string {
 		out = append(out, b.String())
 	}
 	out = append(out, plain...)
-	slices.SortFunc(out, compareNatural)
+	slices.SortFunc(out, CompareNatural)
 	return strings.Join(slices.Compact(out), ",")
 }
 
@@ -457,8 +457,11 @@ func varyingRuns(hosts []string) map[string]int {
 	return vary
 }
 
-// compareNatural orders names so that web2 comes before web10.
-func compareNatural(a, b string) int {
+// CompareNatural orders names with their numbers as numbers, so that
+// web2 comes before web10 (leading zeros do not count: web02 and web2 are
+// equal); it is the order [Compress] and dshbak -c show hosts in, as a cmp
+// function for slices.SortFunc.
+func CompareNatural(a, b string) int {
 	for a != "" && b != "" {
 		if isDigit(rune(a[0])) && isDigit(rune(b[0])) {
 			i, j := 0, 0

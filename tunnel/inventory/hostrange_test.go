@@ -131,3 +131,34 @@ func TestCompressExpandRoundTrip(t *testing.T) {
 		t.Errorf("Expand(Compress(...)) = %d hosts (%s), want %d", len(back), c, len(hosts))
 	}
 }
+
+func TestCompareNatural(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int // its sign
+	}{
+		{"web2", "web10", -1},
+		{"web10", "web2", 1},
+		{"web02", "web2", 0},
+		{"web2", "web2a", -1},
+		{"db1", "web1", -1},
+		{"web1.b", "web1.a", 1},
+		{"", "a", -1},
+	}
+	for _, tt := range tests {
+		got := inventory.CompareNatural(tt.a, tt.b)
+		if sign(got) != tt.want {
+			t.Errorf("CompareNatural(%q, %q) = %d; want sign %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func sign(n int) int {
+	switch {
+	case n < 0:
+		return -1
+	case n > 0:
+		return 1
+	}
+	return 0
+}

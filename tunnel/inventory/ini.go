@@ -157,15 +157,7 @@ func parseHostLine(inv *Inventory, group, line string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		h := inv.addHost(group, n)
-		if port != 0 {
-			h.vars["ansible_port"] = port
-		}
-		for k, v := range vars {
-			h.vars[k] = v
-		}
-	}
+	inv.addHostEntry(group, names, port, vars)
 	return nil
 }
 

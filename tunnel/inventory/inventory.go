@@ -70,6 +70,21 @@ func (inv *Inventory) addHost(groupName, name string) *host {
 	return h
 }
 
+// addHostEntry adds the hosts of one inventory entry (a pattern's
+// expansion) to groupName, each with the entry's port (0: none) as
+// ansible_port and the entry's variables.
+func (inv *Inventory) addHostEntry(groupName string, names []string, port int, vars map[string]any) {
+	for _, n := range names {
+		h := inv.addHost(groupName, n)
+		if port != 0 {
+			h.vars["ansible_port"] = port
+		}
+		for k, v := range vars {
+			h.vars[k] = v
+		}
+	}
+}
+
 // addChild makes child a child group of parent; a cycle is an error.
 func (inv *Inventory) addChild(parent, child string) error {
 	if parent == child || inv.isAncestor(child, parent) {

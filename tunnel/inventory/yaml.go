@@ -124,15 +124,7 @@ func yamlHost(inv *Inventory, group string, key, val *yaml.Node) error {
 			return fmt.Errorf("line %d: host %s: vars must be a mapping: %w", val.Line, key.Value, err)
 		}
 	}
-	for _, n := range names {
-		h := inv.addHost(group, n)
-		if port != 0 {
-			h.vars["ansible_port"] = port
-		}
-		for k, v := range vars {
-			h.vars[k] = v
-		}
-	}
+	inv.addHostEntry(group, names, port, vars)
 	return nil
 }
 

@@ -79,15 +79,7 @@ func AddAccount(tb TB) *Account {
 
 // Authorize lets key log in as the account.
 func (a *Account) Authorize(key ssh.PublicKey) error {
-	f, err := os.OpenFile(a.AuthorizedKeys, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(ssh.MarshalAuthorizedKey(key)); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return appendAuthorizedKey(a.AuthorizedKeys, 0o644, key)
 }
 
 // SSHDLines are sshd_config lines (for SSHDConfig.Extra, which comes last)

@@ -325,7 +325,13 @@ func (s *SSHD) WriteKnownHosts(path string, hashed bool, keyTypes ...string) err
 // Authorize appends key to the server's authorized_keys; sshd reads it at
 // each login, so this works while it runs.
 func (s *SSHD) Authorize(key ssh.PublicKey) error {
-	f, err := os.OpenFile(filepath.Join(s.Dir, "authorized_keys"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	return appendAuthorizedKey(filepath.Join(s.Dir, "authorized_keys"), 0o600, key)
+}
+
+// appendAuthorizedKey adds key to the authorized_keys file at path,
+// creating it with perm.
+func appendAuthorizedKey(path string, perm os.FileMode, key ssh.PublicKey) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, perm)
 	if err != nil {
 		return err
 	}
