@@ -69,7 +69,7 @@ func (c *jobsWaitCmd) Run(ctx context.Context, e *env) error {
 	if c.Timeout > 0 && c.Timeout < 2*chunk {
 		chunk = c.Timeout / 2
 	}
-	r := &redialer{conn: &c.jobsConn, e: e, user: user, password: password, retryFor: c.RetryFor, retryUnanswered: true, what: "waiting for job " + c.ID}
+	r := &redialer{conn: &c.jobsConn, e: e, user: user, password: password, retryFor: c.RetryFor, what: "waiting for job " + c.ID}
 	defer r.close()
 	for {
 		var out any
