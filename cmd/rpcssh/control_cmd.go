@@ -57,7 +57,7 @@ type controlStopCmd struct {
 }
 
 func (c *controlStopCmd) Run(ctx context.Context, e *env) error {
-	setup, err := c.resolveHost(ctx, e, c.Dest)
+	setup, err := resolveDeferringKeys(ctx, e, c.sshFlags, c.Dest)
 	if err != nil {
 		return err
 	}
