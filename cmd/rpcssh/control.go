@@ -125,12 +125,11 @@ type masterDialer struct {
 }
 
 func (d *masterDialer) dial(ctx context.Context) (net.Conn, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if c := d.first; c != nil {
-		d.first = nil
+	if c := d.takeFirst(); c != nil {
 		return c, nil
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.own == nil {
 		c, err := d.open(ctx)
 		var ue *control.UnavailableError
@@ -144,6 +143,16 @@ func (d *masterDialer) dial(ctx context.Context) (net.Conn, error) {
 		}
 	}
 	return d.own.DialContext(ctx, d.network, d.addr)
+}
+
+// takeFirst hands over the channel opened while deciding to use the
+// master, once; nil afterwards.
+func (d *masterDialer) takeFirst() net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.first
+	d.first = nil
+	return c
 }
 
 func (d *masterDialer) Close() error {
