@@ -25,7 +25,7 @@ import (
 // with ControlPersist), and where masters live.
 type shareFlags struct {
 	ControlPersist *time.Duration `name:"control-persist" env:"RPCSSH_CONTROL_PERSIST" placeholder:"DURATION" help:"Keep a background master holding the SSH connection for this long after its last use, so later calls to the same destination skip the handshake; 0: no master (dial every time); negative: until 'rpcssh control stop'. Default: ssh_config's ControlPersist, else 60s."`
-	ControlPath    string         `name:"control-path" short:"S" placeholder:"PATH" help:"'none': never share a connection (as ControlMaster no); otherwise the socket of an OpenSSH master (ssh -M -S PATH) to open channels through."`
+	ControlPath    string         `name:"control-path" short:"S" placeholder:"PATH" help:"'none': never share a connection (as ControlPath none); otherwise the socket of an OpenSSH master (ssh -M -S PATH) to open channels through (default: ssh_config's ControlPath, if a master listens there)."`
 	ControlDir     string         `name:"control-dir" type:"path" env:"RPCSSH_CONTROL_DIR" placeholder:"DIR" help:"Private directory of rpcssh's control sockets (default: $XDG_RUNTIME_DIR/rpcssh, else /tmp/rpcssh-UID)."`
 }
 
