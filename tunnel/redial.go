@@ -37,6 +37,12 @@ type RedialConfig struct {
 	// package never logs: this is how a CLI learns to print "reconnecting
 	// in 2s".
 	OnEvent func(Event)
+	// Shared, if set, opens connections through a link that something
+	// else keeps (a connection master, see package tunnel/control). The
+	// Redialer tries it first and dials no link of its own while it
+	// succeeds; after its first error it is not tried again, and the
+	// Redialer dials, keeps and redials its own link as without it.
+	Shared func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // EventKind tells what happened to a Redialer's link.
@@ -105,10 +111,11 @@ type Redialer struct {
 	closed chan struct{} // closed by Close
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	isClosed bool
-	cur      *Client // live link, nil when none
-	op       *dialOp // redial in progress, nil when none
+	mu         sync.Mutex
+	isClosed   bool
+	sharedGone bool    // rc.Shared failed once: never again
+	cur        *Client // live link, nil when none
+	op         *dialOp // redial in progress, nil when none
 }
 
 // dialOp is one shared redial: a run of attempts until success, a permanent
@@ -157,6 +164,9 @@ func (r *Redialer) DialContext(ctx context.Context, network, addr string) (net.C
 	if err := checkDialArgs(network, addr); err != nil {
 		return nil, err
 	}
+	if conn, ok := r.dialShared(ctx, network, addr); ok {
+		return conn, nil
+	}
 	for try := 0; ; try++ {
 		c, err := r.client(ctx)
 		if err != nil {
@@ -174,6 +184,24 @@ func (r *Redialer) DialContext(ctx context.Context, network, addr string) (net.C
 		// reported by DialContext): drop it and redial.
 		r.drop(c)
 	}
+}
+
+// dialShared opens the connection through rc.Shared while it works.
+func (r *Redialer) dialShared(ctx context.Context, network, addr string) (net.Conn, bool) {
+	r.mu.Lock()
+	use := r.rc.Shared != nil && !r.sharedGone && !r.isClosed
+	r.mu.Unlock()
+	if !use {
+		return nil, false
+	}
+	conn, err := r.rc.Shared(ctx, network, addr)
+	if err != nil {
+		r.mu.Lock()
+		r.sharedGone = true
+		r.mu.Unlock()
+		return nil, false
+	}
+	return conn, true
 }
 
 func (r *Redialer) isClosedNow() bool {

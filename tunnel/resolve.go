@@ -92,6 +92,12 @@ type ResolveOptions struct {
 	// HostKeyAdded is called after accept-new recorded a host (ssh prints
 	// "Warning: Permanently added ..."); nil: nothing.
 	HostKeyAdded func(host, file string, key ssh.PublicKey)
+	// DeferKeys makes Resolve read no key and ask the agent nothing: the
+	// Config's Auth stays nil until Resolved.LoadKeys (which Resolved.Dial
+	// calls). A caller that may not need to log in (one that reuses a
+	// shared connection, see Resolved.Control) thus neither reads keys nor
+	// prompts for a passphrase.
+	DeferKeys bool
 	// ShareKnownHosts makes a Resolver read each list of known_hosts files
 	// once and hand the same KnownHosts to every Config it makes, instead
 	// of each dial reading the files again: for a fan-out, which dials
@@ -134,9 +140,13 @@ type Resolved struct {
 	// Warnings lists config constructs that were ignored, as
 	// "file:line: message".
 	Warnings []string
+	// Control is what ssh_config and -o say about connection sharing.
+	Control ControlSettings
 
-	verbose *verboser
-	closers []io.Closer
+	verbose  *verboser
+	closers  []io.Closer
+	loadKeys func() error // DeferKeys: fills Config.Auth and Keys, once
+	keysErr  error
 }
 
 // Close releases the agent connection the Config's Auth uses. The Config
@@ -154,6 +164,9 @@ func (r *Resolved) Close() error {
 // bounds the whole. An authentication failure comes back as *AuthError,
 // listing the user and every key offered.
 func (r *Resolved) Dial(ctx context.Context) (*Client, error) {
+	if err := r.LoadKeys(); err != nil {
+		return nil, err
+	}
 	attempts := max(r.ConnectionAttempts, 1)
 	if _, algos, err := hostKeyPolicy(r.Config); err == nil {
 		r.verbose.printf("host key algorithms for %s: %s", knownhosts.Normalize(knownHostsName(r.Config)), strings.Join(algos, ","))
@@ -463,17 +476,30 @@ func (r *Resolver) ResolveHost(ctx context.Context, dest string, h HostOptions) 
 		return nil, err
 	}
 	strict := strings.ToLower(firstNonEmpty(o.StrictHostKeyChecking, hc.StrictHostKeyChecking, "ask"))
-	start := time.Now()
-	auth, keys, err := r.auth(hc, h.IdentityFiles)
-	r.verbose.timing(start, "load keys and agent")
-	if err != nil {
-		return nil, err
+	res.Control = hc.Control
+	res.loadKeys = func() error {
+		start := time.Now()
+		auth, keys, err := r.auth(hc, h.IdentityFiles)
+		r.verbose.timing(start, "load keys and agent")
+		if err != nil {
+			return err
+		}
+		res.Keys = keys
+		res.Config.Auth = auth
+		for i := range res.Config.Jump {
+			res.Config.Jump[i].Auth = auth
+		}
+		return nil
 	}
-	res.Keys = keys
+	if !o.DeferKeys {
+		if err := res.LoadKeys(); err != nil {
+			return nil, err
+		}
+	}
 	cfg := Config{
 		Addr:              net.JoinHostPort(host, res.Port),
 		User:              res.User,
-		Auth:              auth,
+		Auth:              res.Config.Auth,
 		KnownHostsFiles:   known,
 		HostKeyAlias:      hc.HostKeyAlias,
 		AcceptNew:         strict == "accept-new" || strict == "no" || strict == "off",
@@ -516,6 +542,18 @@ func (r *Resolver) ResolveHost(ctx context.Context, dest string, h HostOptions) 
 	}
 	res.Config = cfg
 	return res, nil
+}
+
+// LoadKeys reads the keys and asks the agent, once, for a Resolved made
+// with ResolveOptions.DeferKeys; otherwise it does nothing. Its errors
+// are Resolve's: ErrNoKey, key loading errors; a failure is kept and
+// returned again. Not safe for concurrent use with Dial.
+func (r *Resolved) LoadKeys() error {
+	if r.loadKeys != nil {
+		r.keysErr = r.loadKeys()
+		r.loadKeys = nil
+	}
+	return r.keysErr
 }
 
 // shareKnownHosts gives cfg and its hops the Resolver's one reading of

@@ -86,6 +86,9 @@ type HostConfig struct {
 	// IdentityAgent is a socket path (expanded), "none", "SSH_AUTH_SOCK" or
 	// "$VAR"; "" when unset.
 	IdentityAgent string
+	// Control holds ControlMaster, ControlPath (expanded) and
+	// ControlPersist.
+	Control ControlSettings
 	// Ignored lists keywords that were set but have no effect here, as
 	// "file:line: keyword ...", for ssh -v style notes.
 	Ignored []string
@@ -520,6 +523,7 @@ func (c *SSHConfig) lookup(alias string, pre []directive) (HostConfig, error) {
 	var identities, certs, knownHosts, globalKnownHosts []string
 	var knownHostsWhere, globalWhere string
 	var identitiesWhere, certsWhere []string
+	var controlPath, controlWhere string
 	seen := map[string]bool{}
 	proxySet := false
 	all := append(append([]directive(nil), pre...), c.directives...)
@@ -614,6 +618,18 @@ func (c *SSHConfig) lookup(alias string, pre []directive) (HostConfig, error) {
 			if first {
 				hc.IdentityAgent = arg
 			}
+		case "controlmaster":
+			if first {
+				hc.Control.Master = controlMaster(arg)
+			}
+		case "controlpath":
+			if first {
+				controlPath, controlWhere = arg, d.where
+			}
+		case "controlpersist":
+			if first {
+				hc.Control.Persist, hc.Control.PersistSet = controlPersist(arg), true
+			}
 		default:
 			if first && keywords[d.key].status == KeywordIgnored {
 				hc.Ignored = append(hc.Ignored, d.where+": "+d.key+" is read but has no effect here")
@@ -644,6 +660,9 @@ func (c *SSHConfig) lookup(alias string, pre []directive) (HostConfig, error) {
 	if hc.IdentityAgent != "" && !strings.EqualFold(hc.IdentityAgent, "none") && hc.IdentityAgent != "SSH_AUTH_SOCK" && !strings.HasPrefix(hc.IdentityAgent, "$") {
 		hc.IdentityAgent = l.expandPath(hc.IdentityAgent, "IdentityAgent")
 	}
+	if controlPath != "" {
+		hc.Control.Path = l.expandControlPath(controlPath, controlWhere)
+	}
 	return hc, nil
 }
 
@@ -656,6 +675,7 @@ type lookup struct {
 	alias string
 	hc    *HostConfig
 	memo  map[*condition]bool
+	extra map[byte]string // more tokens, while expanding a ControlPath
 }
 
 // applies evaluates conditions the first time a directive under them is
@@ -869,6 +889,10 @@ func (l *lookup) expandTokens(v, where string) string {
 			}
 			b.WriteString(home)
 		default:
+			if t, ok := l.extra[v[i]]; ok {
+				b.WriteString(t)
+				continue
+			}
 			l.hc.Warnings = append(l.hc.Warnings, where+": token %"+string(v[i])+" is not supported, left as is")
 			b.WriteByte('%')
 			b.WriteByte(v[i])

@@ -55,12 +55,15 @@ var keywords = func() map[string]keyword {
 		"serveralivecountmax":   {status: KeywordSupported, single: true, check: checkCount},
 		"batchmode":             {status: KeywordSupported, single: true, check: checkYesNo},
 		"ignoreunknown":         {status: KeywordSupported, single: true},
+		"controlmaster":         {status: KeywordSupported, single: true, check: checkControlMaster},
+		"controlpath":           {status: KeywordSupported, single: true},
+		"controlpersist":        {status: KeywordSupported, single: true, check: checkControlPersist},
 		"addkeystoagent":        {status: KeywordIgnored, single: true},
 	}
 	for _, k := range strings.Fields(`addressfamily bindaddress bindinterface canonicaldomains
 		canonicalizefallbacklocal canonicalizehostname canonicalizemaxdots canonicalizepermittedcnames
 		casignaturealgorithms challengeresponseauthentication checkhostip ciphers clearallforwardings
-		compression controlmaster controlpath controlpersist dynamicforward enableescapecommandline
+		compression dynamicforward enableescapecommandline
 		enablesshkeysign escapechar exitonforwardfailure fingerprinthash forkafterauthentication
 		forwardagent forwardx11 forwardx11timeout forwardx11trusted gatewayports
 		gssapiauthentication gssapidelegatecredentials gssapikeyexchange gssapiclientidentity

@@ -92,6 +92,13 @@ func TestSSHConfigMatchesSSHG(t *testing.T) {
 			extra: []file{{"inc", "User fromInclude\nHost *\nPort 11\n"}}},
 		{name: "include cycle", config: "Include @DIR@/config\nUser loop\n", dest: "a"},
 		{name: "include fan-out cycle", config: "Include @DIR@/config @DIR@/config @DIR@/config\n", dest: "a"},
+		{name: "control keywords", config: "Host lab\n  HostName Real.Example\n  User bob\n  Port 2222\n  ControlPath ~/.ssh/cm-%C-%h-%p-%r-%u-%L-%l-%n-%i-%k-%d-%%\n  ControlMaster auto\n  ControlPersist 10m\n", dest: "lab"},
+		{name: "control path none", config: "ControlMaster true\nControlPath none\nControlPersist yes\n", dest: "h"},
+		{name: "control persist zero", config: "ControlPersist 0\nControlMaster autoask\nHostKeyAlias Kal\nControlPath /x/%k/%C\n", dest: "h"},
+		{name: "control persist no", config: "ControlMaster false\nControlPersist no\n", dest: "h"},
+		{name: "control path first wins", config: "Host h\n  ControlPath /first/%h-%p\nHost *\n  ControlPath /second\n  ControlPersist 1m30s\n", dest: "ssh://u@h:2200"},
+		{name: "refused control master value", config: "ControlMaster maybe\n", dest: "h"},
+		{name: "refused control persist value", config: "ControlPersist soon\n", dest: "h"},
 		{name: "refused unknown keyword", config: "Host a\n  Frobnicate yes\n", dest: "a"},
 		{name: "refused missing value", config: "User\n", dest: "a"},
 		{name: "refused hex port", config: "Port 0x16\n", dest: "a"},
@@ -218,6 +225,21 @@ func TestSSHConfigMatchesSSHG(t *testing.T) {
 			if hc.IdentityAgent != "" {
 				check("identityagent", one(hc.IdentityAgent), true)
 			}
+			master := map[string]string{"": "false", "yes": "true", "no": "false"}[hc.Control.Master]
+			check("controlmaster", one(firstNonEmpty(master, hc.Control.Master)), true)
+			if hc.Control.Sharing() {
+				check("controlpath", opt(hc.Control.Path), true)
+			} else {
+				check("controlpath", nil, true)
+			}
+			persist := "no"
+			switch c := hc.Control; {
+			case c.PersistSet && c.Persist < 0:
+				persist = "yes"
+			case c.PersistSet && c.Persist > 0:
+				persist = strconv.Itoa(int(c.Persist.Seconds()))
+			}
+			check("controlpersist", one(persist), true)
 		})
 	}
 	if len(tests) < 40 {

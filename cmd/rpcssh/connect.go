@@ -90,7 +90,7 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags, password *s
 	if err != nil {
 		return nil, err
 	}
-	setup, err := f.resolveHost(ctx, e, host)
+	setup, err := resolveDeferringKeys(ctx, e, f, host)
 	if err != nil {
 		return nil, err
 	}
@@ -103,9 +103,13 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags, password *s
 			return nil, err
 		}
 	}
-	if link := sharedLink(ctx, e, f, r, host, setup.Config); link != nil {
+	if link := sharedLink(ctx, e, f, r, host, setup); link != nil {
 		link.setup = setup
 		return link, nil
+	}
+	if err := setup.LoadKeys(); err != nil {
+		closeQuietly(setup)
+		return nil, resolveError(err)
 	}
 	link, err := dialResolved(ctx, setup, r)
 	if err != nil {
@@ -114,6 +118,23 @@ func dialSSH(ctx context.Context, e *env, f sshFlags, r remoteFlags, password *s
 	}
 	link.setup = setup
 	return link, nil
+}
+
+// resolveDeferringKeys resolves the destination as resolveHost does but
+// reads no key and asks for no passphrase yet (tunnel.Resolved.LoadKeys
+// does, when it comes to dialing): a call that a master serves needs
+// neither.
+func resolveDeferringKeys(ctx context.Context, e *env, f sshFlags, dest string) (*tunnel.Resolved, error) {
+	opts, err := f.resolveOptions(e)
+	if err != nil {
+		return nil, err
+	}
+	opts.DeferKeys = true
+	res, err := tunnel.Resolve(ctx, dest, opts)
+	if err != nil {
+		return nil, resolveError(err)
+	}
+	return res, nil
 }
 
 // dialResolved connects with a resolved destination and returns the HTTP
@@ -127,10 +148,20 @@ func dialResolved(ctx context.Context, res *tunnel.Resolved, r remoteFlags) (*ss
 	if err != nil {
 		return nil, err
 	}
+	link := linkThrough(func(ctx context.Context) (net.Conn, error) {
+		return c.DialContext(ctx, network, addr)
+	}, network, addr, r.Path)
+	link.client = c
+	go func() { link.lost <- c.Wait() }()
+	return link, nil
+}
+
+// linkThrough is a link whose HTTP connections are each a channel that
+// dial opens to the server at network, addr; the caller sets what carries
+// the channels (client or shared) and feeds lost.
+func linkThrough(dial func(context.Context) (net.Conn, error), network, addr, path string) *sshLink {
 	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return c.DialContext(ctx, network, addr)
-		},
+		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
@@ -140,14 +171,11 @@ func dialResolved(ctx context.Context, res *tunnel.Resolved, r remoteFlags) (*ss
 	if network == "unix" {
 		host = "localhost"
 	}
-	lost := make(chan error, 1)
-	go func() { lost <- c.Wait() }()
 	return &sshLink{
-		client: c,
-		lost:   lost,
-		http:   &http.Client{Transport: tr},
-		url:    "http://" + host + r.Path,
-	}, nil
+		lost: make(chan error, 1),
+		http: &http.Client{Transport: tr},
+		url:  "http://" + host + path,
+	}
 }
 
 // dialFleetHost resolves (with resolve, which uses the fan-out's shared

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +24,9 @@ import (
 // per destination through a background master (as OpenSSH's ControlMaster
 // with ControlPersist), and where masters live.
 type shareFlags struct {
-	ControlPersist time.Duration `name:"control-persist" default:"60s" env:"RPCSSH_CONTROL_PERSIST" placeholder:"DURATION" help:"Keep a background master holding the SSH connection for this long after its last use, so later calls to the same destination skip the handshake; 0: no master (dial every time); negative: until 'rpcssh control stop'."`
-	ControlPath    string        `name:"control-path" short:"S" placeholder:"PATH" help:"'none': never share a connection (as ControlMaster no); otherwise the socket of an OpenSSH master (ssh -M -S PATH) to open channels through."`
-	ControlDir     string        `name:"control-dir" type:"path" env:"RPCSSH_CONTROL_DIR" placeholder:"DIR" help:"Private directory of rpcssh's control sockets (default: $XDG_RUNTIME_DIR/rpcssh, else /tmp/rpcssh-UID)."`
+	ControlPersist *time.Duration `name:"control-persist" env:"RPCSSH_CONTROL_PERSIST" placeholder:"DURATION" help:"Keep a background master holding the SSH connection for this long after its last use, so later calls to the same destination skip the handshake; 0: no master (dial every time); negative: until 'rpcssh control stop'. Default: ssh_config's ControlPersist, else 60s."`
+	ControlPath    string         `name:"control-path" short:"S" placeholder:"PATH" help:"'none': never share a connection (as ControlPath none); otherwise the socket of an OpenSSH master (ssh -M -S PATH) to open channels through (default: ssh_config's ControlPath, if a master listens there)."`
+	ControlDir     string         `name:"control-dir" type:"path" env:"RPCSSH_CONTROL_DIR" placeholder:"DIR" help:"Private directory of rpcssh's control sockets (default: $XDG_RUNTIME_DIR/rpcssh, else /tmp/rpcssh-UID)."`
 }
 
 // controlDir is where this user's masters put their sockets.
@@ -59,42 +58,28 @@ func controlSocket(e *env, cfg tunnel.Config) (string, control.Identity, error) 
 	return control.SocketPath(dir, id), id, nil
 }
 
-// sharedLink is the hook into dialSSHHost: a link whose channels go
-// through a master (an OpenSSH one at -S PATH, else rpcssh's own, started
-// in the background if none is running), or nil when sharing is off or no
-// master could open the first channel. On nil the caller dials exactly as
-// without sharing, so a master never makes a call fail that would have
-// succeeded without it.
-func sharedLink(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest string, cfg tunnel.Config) *sshLink {
+// sharedLink is the hook into dialSSH: a link whose channels go through
+// a master (an OpenSSH one at -S PATH or at ssh_config's ControlPath, else
+// rpcssh's own, started in the background if none is running), or nil
+// when sharing is off or no master could open the first channel. It needs
+// no key: setup may have been resolved with DeferKeys. On nil the caller
+// dials exactly as without sharing, so a master never makes a call fail
+// that would have succeeded without it.
+func sharedLink(ctx context.Context, e *env, f sshFlags, r remoteFlags, dest string, setup *tunnel.Resolved) *sshLink {
 	network, addr, err := r.remoteTarget()
 	if err != nil {
 		return nil
 	}
-	d := sharedDialer(ctx, e, f, dest, cfg, network, addr)
+	d := sharedDialer(ctx, e, f, dest, setup, network, addr)
 	if d == nil {
 		return nil
 	}
-	tr := &http.Transport{
-		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return d.dial(ctx) },
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-	host := addr
-	if network == "unix" {
-		host = "localhost"
-	}
-	lost := make(chan error, 1)
+	link := linkThrough(d.dial, network, addr, r.Path)
+	link.shared = d
 	if d.masterPath != "" {
-		go d.watchMaster(lost)
+		go d.watchMaster(link.lost)
 	}
-	return &sshLink{
-		shared: d,
-		lost:   lost,
-		http:   &http.Client{Transport: tr},
-		url:    "http://" + host + r.Path,
-	}
+	return link
 }
 
 // watchMaster sends on lost why rpcssh's master ended, if it ends while
@@ -127,11 +112,10 @@ func (d *masterDialer) watchMaster(lost chan<- error) {
 // it dials the host itself, once, and opens the rest of the channels
 // there.
 type masterDialer struct {
-	open           func(ctx context.Context) (net.Conn, error) // through the master
-	cfg            tunnel.Config
-	connectTimeout time.Duration
-	network, addr  string
-	masterPath     string // rpcssh's own master's socket, if that is the one
+	open          func(ctx context.Context) (net.Conn, error) // through the master
+	setup         *tunnel.Resolved                            // to dial by itself (its keys loaded then)
+	network, addr string
+	masterPath    string // rpcssh's own master's socket, if that is the one
 
 	mu      sync.Mutex
 	first   net.Conn         // opened while deciding to use the master
@@ -141,27 +125,34 @@ type masterDialer struct {
 }
 
 func (d *masterDialer) dial(ctx context.Context) (net.Conn, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if c := d.first; c != nil {
-		d.first = nil
+	if c := d.takeFirst(); c != nil {
 		return c, nil
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.own == nil {
 		c, err := d.open(ctx)
 		var ue *control.UnavailableError
 		if !errors.As(err, &ue) {
 			return c, err
 		}
-		dctx, cancel := context.WithTimeout(ctx, d.connectTimeout*time.Duration(1+len(d.cfg.Jump)))
-		d.own, err = tunnel.Dial(dctx, d.cfg)
-		cancel()
+		d.own, err = d.setup.Dial(ctx)
 		if err != nil {
 			d.own = nil
 			return nil, err
 		}
 	}
 	return d.own.DialContext(ctx, d.network, d.addr)
+}
+
+// takeFirst hands over the channel opened while deciding to use the
+// master, once; nil afterwards.
+func (d *masterDialer) takeFirst() net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.first
+	d.first = nil
+	return c
 }
 
 func (d *masterDialer) Close() error {
@@ -181,46 +172,78 @@ func (d *masterDialer) Close() error {
 }
 
 // sharedDialer opens the first channel through a master and returns the
-// dialer for the rest, or nil.
-func sharedDialer(ctx context.Context, e *env, f sshFlags, dest string, cfg tunnel.Config, network, addr string) *masterDialer {
-	s := e.share
-	d := &masterDialer{cfg: cfg, connectTimeout: f.ConnectTimeout, network: network, addr: addr}
-	switch {
-	case s.ControlPath == "none":
-		return nil
-	case s.ControlPath != "":
-		path := s.ControlPath
+// dialer for the rest, or nil. The flags win over ssh_config: -S PATH
+// names an OpenSSH master, -S none turns sharing off, and so does
+// ControlPath none. Otherwise an OpenSSH master listening at ControlPath
+// is used if there is one, else rpcssh's own master, which is started
+// unless ControlMaster is no.
+func sharedDialer(ctx context.Context, e *env, f sshFlags, dest string, setup *tunnel.Resolved, network, addr string) *masterDialer {
+	s, ctl := e.share, setup.Control
+	d := &masterDialer{setup: setup, network: network, addr: addr}
+	first := func() *masterDialer {
+		c, err := openBounded(ctx, d.open)
+		if err != nil {
+			return nil
+		}
+		d.first = c
+		return d
+	}
+	openSSH := func(path string) {
 		d.open = func(ctx context.Context) (net.Conn, error) {
 			return control.DialOpenSSH(ctx, path, network, addr)
 		}
-	case s.ControlPersist == 0 || e.self == "":
-		return nil
-	default:
-		path, _, err := controlSocket(e, cfg)
-		if err != nil {
-			return nil
-		}
-		d.masterPath = path
-		d.open = func(ctx context.Context) (net.Conn, error) {
-			return control.Dial(ctx, path, network, addr)
-		}
-		first, err := openBounded(ctx, d.open)
-		var ue *control.UnavailableError
-		if errors.As(err, &ue) && !wedged(err) && startMaster(ctx, e, f, dest, path, cfg) {
-			first, err = openBounded(ctx, d.open)
-		}
-		if err != nil {
-			return nil
-		}
-		d.first = first
-		return d
 	}
-	first, err := openBounded(ctx, d.open)
+	switch {
+	case s.ControlPath == "none", s.ControlPath == "" && !ctl.Sharing():
+		return nil
+	case s.ControlPath != "":
+		openSSH(s.ControlPath)
+		return first()
+	case ctl.Path != "":
+		openSSH(ctl.Path)
+		if shared := first(); shared != nil {
+			return shared
+		}
+	}
+	persist := s.persist(ctl)
+	if persist == 0 || e.self == "" {
+		return nil
+	}
+	path, _, err := controlSocket(e, setup.Config)
 	if err != nil {
 		return nil
 	}
-	d.first = first
+	d.masterPath = path
+	d.open = func(ctx context.Context) (net.Conn, error) {
+		return control.Dial(ctx, path, network, addr)
+	}
+	c, err := openBounded(ctx, d.open)
+	var ue *control.UnavailableError
+	if errors.As(err, &ue) && !wedged(err) && ctl.Master != "no" && startMaster(ctx, e, f, dest, path, persist, setup.Config) {
+		c, err = openBounded(ctx, d.open)
+	}
+	if err != nil {
+		return nil
+	}
+	d.first = c
 	return d
+}
+
+// defaultControlPersist is a master's idle time when neither
+// --control-persist nor ControlPersist says: Ansible's.
+const defaultControlPersist = 60 * time.Second
+
+// persist is how long a master outlives its last use: --control-persist
+// (or RPCSSH_CONTROL_PERSIST) if given, else ssh_config's ControlPersist,
+// else 60 s.
+func (s shareFlags) persist(ctl tunnel.ControlSettings) time.Duration {
+	switch {
+	case s.ControlPersist != nil:
+		return *s.ControlPersist
+	case ctl.PersistSet:
+		return ctl.Persist
+	}
+	return defaultControlPersist
 }
 
 // wedged reports whether a master is there but did not answer in time (it
@@ -259,8 +282,8 @@ const (
 // now serves path. The master is this executable re-executed, not a
 // fork: Go cannot fork a running process, and a separate process outlives
 // the caller without keeping its terminal or its output open.
-func startMaster(ctx context.Context, e *env, f sshFlags, dest, path string, cfg tunnel.Config) bool {
-	job, err := json.Marshal(masterJob{Flags: f, Dest: dest, Path: path, Persist: e.share.ControlPersist})
+func startMaster(ctx context.Context, e *env, f sshFlags, dest, path string, persist time.Duration, cfg tunnel.Config) bool {
+	job, err := json.Marshal(masterJob{Flags: f, Dest: dest, Path: path, Persist: persist})
 	if err != nil {
 		return false
 	}

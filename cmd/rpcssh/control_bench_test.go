@@ -162,7 +162,7 @@ func (cb *controlBench) callArgs(b *testing.B, wan bool) []string {
 		host, sshPort, kh = px.Host(), px.Port(), cb.wanKnownHosts(b)
 	}
 	return []string{"call", "--host", host, "--ssh-port", strconv.Itoa(sshPort), "--user", d.User,
-		"--key", d.ClientKeyPath, "--known-hosts", kh, "--ssh-config", filepath.Join(cb.controlDir(b), "no_ssh_config"),
+		"--key", d.ClientKeyPath, "--known-hosts", kh, "--ssh-config", "none",
 		"--port", port, "echo", "hi"}
 }
 

@@ -14,16 +14,18 @@ import (
 type controlCmd struct {
 	Status controlStatusCmd `cmd:"" help:"List the live masters (background SSH connections shared by later calls)."`
 	Stop   controlStopCmd   `cmd:"" help:"Stop the master for a destination; its open calls finish first."`
-	Master controlMasterCmd `cmd:"" hidden:"" help:"Run as a master (started by call, jobs and bench)."`
+	Master controlMasterCmd `cmd:"" hidden:"" help:"Run as a master (started by call, jobs, bench and tunnel)."`
 }
 
 func (c *controlCmd) Help() string {
-	return `The first call, jobs or bench to a destination starts a background
-master that holds the verified SSH connection; later ones to the same
-destination, with the same trust settings, open a channel through it
-instead of dialing. It exits after --control-persist without use, when its
-link dies, or on 'rpcssh control stop'. --control-persist 0 or -S none turn
-it off.`
+	return `The first call, jobs, bench or tunnel to a destination starts a
+background master that holds the verified SSH connection; later ones to the
+same destination, with the same trust settings, open a channel through it
+instead of dialing (and read no key). It exits after --control-persist
+(else ssh_config's ControlPersist, else 60s) without use, when its link
+dies, or on 'rpcssh control stop'. --control-persist 0, -S none or
+ControlPath none turn sharing off; ControlMaster no starts no master. An
+OpenSSH master at -S PATH or at ssh_config's ControlPath is used first.`
 }
 
 type controlStatusCmd struct{}
@@ -57,7 +59,7 @@ type controlStopCmd struct {
 }
 
 func (c *controlStopCmd) Run(ctx context.Context, e *env) error {
-	setup, err := c.resolveHost(ctx, e, c.Dest)
+	setup, err := resolveDeferringKeys(ctx, e, c.sshFlags, c.Dest)
 	if err != nil {
 		return err
 	}

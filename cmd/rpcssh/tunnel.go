@@ -29,7 +29,7 @@ backoff when it drops. Any XML-RPC client can then use the printed URL:
 }
 
 func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
-	_, remote, err := c.remoteTarget()
+	network, remote, err := c.remoteTarget()
 	if err != nil {
 		return err
 	}
@@ -54,13 +54,23 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 	defer setup.Close()
 	cfg := setup.Config
 
-	// Dial once first, so that a wrong key or host key fails now with its
-	// hint rather than on the first forwarded connection.
-	first, err := setup.Dial(ctx)
-	if err != nil {
-		return err
+	// Through a master if one serves (or starts for) the destination: its
+	// first channel proves the way. Else dial once first, so that a wrong
+	// key or host key fails now with its hint rather than on the first
+	// forwarded connection.
+	shared := sharedDialer(ctx, e, c.sshFlags, host, setup, network, remote)
+	via := ""
+	if shared != nil {
+		defer shared.Close()
+		shared.takeFirst().Close() // it proved the way; the server may not keep it open idle
+		via = " (through the connection master)"
+	} else {
+		first, err := setup.Dial(ctx)
+		if err != nil {
+			return err
+		}
+		first.Close()
 	}
-	first.Close()
 
 	var l net.Listener
 	u := url.URL{Scheme: "http", Path: c.Path}
@@ -86,9 +96,10 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 		MinBackoff: 500 * time.Millisecond,
 		MaxBackoff: 30 * time.Second,
 		OnEvent:    func(ev tunnel.Event) { e.infof("%s", describeEvent(ev)) },
+		Shared:     sharedForward(e, shared),
 	})
 	defer rd.Close()
-	e.infof("forwarding %s to %s on %s; Ctrl-C to stop", u.String(), target, cfg.Addr)
+	e.infof("forwarding %s to %s on %s%s; Ctrl-C to stop", u.String(), target, cfg.Addr, via)
 	fmt.Fprintln(e.stdout, u.String())
 	err = rd.Forward(ctx, l, target)
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -96,6 +107,22 @@ func (c *tunnelCmd) Run(ctx context.Context, e *env) error {
 	}
 	e.infof("stopped")
 	return nil
+}
+
+// sharedForward is the Redialer's way through the master, if there is
+// one: each forwarded connection is a channel through it until it fails
+// once; then the tunnel says so and keeps its own SSH link.
+func sharedForward(e *env, d *masterDialer) func(context.Context, string, string) (net.Conn, error) {
+	if d == nil {
+		return nil
+	}
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		c, err := openBounded(ctx, d.open)
+		if err != nil {
+			e.infof("connection master unusable (%v); dialing SSH directly", err)
+		}
+		return c, err
+	}
 }
 
 // describeEvent words the tunnel's link changes for the person watching.
