@@ -82,6 +82,9 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 }
 
 func runCLI(ctx context.Context, args []string, e *env) int {
+	if _, ok := e.stderr.(*lockedWriter); !ok {
+		e.stderr = &lockedWriter{w: e.stderr}
+	}
 	var cli CLI
 	k, err := kong.New(&cli,
 		kong.Name("rpcssh"),

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/term"
@@ -99,4 +100,18 @@ func (e *env) prompt(question string) ([]byte, error) {
 		sig, _ := s.(syscall.Signal)
 		return nil, &interruptedError{sig: sig}
 	}
+}
+
+// lockedWriter serialises writes to a writer that goroutines share: a
+// fan-out's hosts report on stderr at once (accept-new's "Permanently
+// added", ProxyCommand's own stderr), and a test's buffer is no *os.File.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
