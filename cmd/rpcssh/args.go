@@ -55,14 +55,29 @@ func readArgFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxArgFile+1))
-	if err != nil {
-		return nil, err
+	// Sized from Stat, as os.ReadFile does, so a large file is read into
+	// one buffer instead of ReadAll's doubling copies.
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size += int(min(st.Size(), maxArgFile))
 	}
-	if len(b) > maxArgFile {
-		return nil, fmt.Errorf("larger than %d MiB", maxArgFile>>20)
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > maxArgFile {
+			return nil, fmt.Errorf("larger than %d MiB", maxArgFile>>20)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
 }
 
 // parseArgs turns the command line's METHOD arguments into XML-RPC params.
