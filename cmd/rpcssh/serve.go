@@ -93,10 +93,11 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	setMemoryLimit(e, int64(c.MaxBodySize)<<20)
 	logger := serveLogger(e.stderr, c.LogLevel)
 	srv := rpc.NewServer(rpc.ServerConfig{
-		Username: c.Username,
-		Password: password,
-		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
-		Logger:   logger,
+		Username:          c.Username,
+		Password:          password,
+		Limits:            rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
+		CollectAfterBytes: collectAfterBytes,
+		Logger:            logger,
 	})
 	if err := registerBuiltins(srv); err != nil {
 		return err
