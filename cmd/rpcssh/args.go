@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/rpcssh/rpcssh/rpc"
 )
@@ -46,7 +47,10 @@ func argErrorf(format string, a ...any) error {
 }
 
 // readFile reads a whole file for an argument; it is a parameter so the
-// parser can be fuzzed without touching the disk.
+// parser can be fuzzed without touching the disk. The bytes it returns
+// are handed over: nothing else holds or writes them, so an @file
+// argument becomes a string without a copy of a file that may be hundreds
+// of MiB.
 type readFileFunc func(name string) ([]byte, error)
 
 func readArgFile(name string) ([]byte, error) {
@@ -164,7 +168,10 @@ func parseArg(a string, read readFileFunc) (any, error) {
 		if !utf8.Valid(b) {
 			return nil, errors.New("file is not UTF-8 text (use base64:@file)")
 		}
-		return string(b), nil
+		if len(b) == 0 {
+			return "", nil
+		}
+		return unsafe.String(&b[0], len(b)), nil // b is ours (see readFileFunc)
 	}
 	return parseLiteral(a)
 }
