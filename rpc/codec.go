@@ -86,17 +86,41 @@ func readResponse(r io.Reader, lim Limits, reply any) error {
 }
 
 // readResponseSized is readResponse of an r whose length is known to be
-// size (Content-Length); -1: unknown.
+// size (Content-Length); -1: unknown. A large response of known size is
+// read whole into one buffer of that size and decoded in place, so its
+// long strings are views of it rather than copies grown as it streams in.
 func readResponseSized(r io.Reader, size int64, lim Limits, reply any) error {
-	var v reflect.Value
-	if reply != nil {
-		rv := reflect.ValueOf(reply)
-		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return errors.New("reply must be a non-nil pointer, not " + rv.Type().String())
-		}
-		v = rv.Elem()
+	v, err := replyValue(reply)
+	if err != nil {
+		return err
 	}
-	d := newDecoder(r, size, lim)
+	if size > maxPooledBuffer && size <= lim.withDefaults().MaxBodyBytes {
+		body := make([]byte, size)
+		if _, err := io.ReadFull(r, body); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF // the body ended before its Content-Length
+			}
+			return err
+		}
+		return decodeResponse(newBytesDecoder(body, true, lim), v)
+	}
+	return decodeResponse(newDecoder(r, size, lim), v)
+}
+
+// replyValue is what reply points to; the zero Value for a nil reply.
+func replyValue(reply any) (reflect.Value, error) {
+	if reply == nil {
+		return reflect.Value{}, nil
+	}
+	rv := reflect.ValueOf(reply)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return reflect.Value{}, errors.New("reply must be a non-nil pointer, not " + rv.Type().String())
+	}
+	return rv.Elem(), nil
+}
+
+// decodeResponse decodes a <methodResponse> with d into v (invalid: discard).
+func decodeResponse(d *decoder, v reflect.Value) error {
 	n, err := d.response(func(i int) error {
 		if i > 0 {
 			return d.invalid("more than one param in a response")

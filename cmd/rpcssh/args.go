@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/rpcssh/rpcssh/rpc"
 )
@@ -46,7 +47,10 @@ func argErrorf(format string, a ...any) error {
 }
 
 // readFile reads a whole file for an argument; it is a parameter so the
-// parser can be fuzzed without touching the disk.
+// parser can be fuzzed without touching the disk. The bytes it returns
+// are handed over: nothing else holds or writes them, so an @file
+// argument becomes a string without a copy of a file that may be hundreds
+// of MiB.
 type readFileFunc func(name string) ([]byte, error)
 
 func readArgFile(name string) ([]byte, error) {
@@ -55,14 +59,29 @@ func readArgFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxArgFile+1))
-	if err != nil {
-		return nil, err
+	// Sized from Stat, as os.ReadFile does, so a large file is read into
+	// one buffer instead of ReadAll's doubling copies.
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size += int(min(st.Size(), maxArgFile))
 	}
-	if len(b) > maxArgFile {
-		return nil, fmt.Errorf("larger than %d MiB", maxArgFile>>20)
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > maxArgFile {
+			return nil, fmt.Errorf("larger than %d MiB", maxArgFile>>20)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
 }
 
 // parseArgs turns the command line's METHOD arguments into XML-RPC params.
@@ -149,7 +168,10 @@ func parseArg(a string, read readFileFunc) (any, error) {
 		if !utf8.Valid(b) {
 			return nil, errors.New("file is not UTF-8 text (use base64:@file)")
 		}
-		return string(b), nil
+		if len(b) == 0 {
+			return "", nil
+		}
+		return unsafe.String(&b[0], len(b)), nil // b is ours (see readFileFunc)
 	}
 	return parseLiteral(a)
 }

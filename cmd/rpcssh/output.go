@@ -76,7 +76,12 @@ func printResult(w io.Writer, v any, mode string) error {
 	if mode == "text" {
 		switch t := v.(type) {
 		case string:
-			_, err := fmt.Fprintln(w, t)
+			// Not fmt.Fprintln: it would copy a large string into its
+			// buffer before writing it.
+			if _, err := io.WriteString(w, t); err != nil {
+				return err
+			}
+			_, err := io.WriteString(w, "\n")
 			return err
 		case []byte, time.Time:
 			s := jsonValue(t).(string)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -92,10 +93,11 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	setMemoryLimit(e, int64(c.MaxBodySize)<<20)
 	logger := serveLogger(e.stderr, c.LogLevel)
 	srv := rpc.NewServer(rpc.ServerConfig{
-		Username: c.Username,
-		Password: password,
-		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
-		Logger:   logger,
+		Username:          c.Username,
+		Password:          password,
+		Limits:            rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
+		CollectAfterBytes: collectAfterBytes,
+		Logger:            logger,
 	})
 	if err := registerBuiltins(srv); err != nil {
 		return err
@@ -235,7 +237,33 @@ func registerBuiltins(srv *rpc.Server) error {
 
 // upper maps s to upper case as Python's str.upper does: full Unicode case
 // mapping, so "grüße" becomes "GRÜSSE" (strings.ToUpper maps rune by rune
-// and keeps "ß"). A Caser holds state, so each call gets its own.
+// and keeps "ß"). A Caser holds state, so each call gets its own. ASCII
+// text, where full case mapping is a to z becoming A to Z and nothing
+// else, takes a fast path: the Caser runs at about 300 MB/s, which made
+// it most of serve's CPU in a 64 MiB echo.
 func upper(s string) string {
-	return cases.Upper(language.Und).String(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return cases.Upper(language.Und).String(s)
+		}
+	}
+	return upperASCII(s)
+}
+
+// upperASCII upper-cases ASCII s with one allocation of its size.
+func upperASCII(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	var chunk [4096]byte
+	for len(s) > 0 {
+		n := copy(chunk[:], s)
+		for i, c := range chunk[:n] {
+			if 'a' <= c && c <= 'z' {
+				chunk[i] = c - ('a' - 'A')
+			}
+		}
+		b.Write(chunk[:n])
+		s = s[n:]
+	}
+	return b.String()
 }

