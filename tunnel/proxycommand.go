@@ -129,13 +129,16 @@ func (c *proxyConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write returns, when the command's input is gone because it exited, a
+// *ProxyCommandError naming its exit status. A broken pipe comes before
+// the command is reaped, so it waits a moment for that, as Read does.
 func (c *proxyConn) Write(p []byte) (int, error) {
 	n, err := c.stdin.Write(p)
 	if err != nil && !c.isClosed() {
 		select {
 		case <-c.exited:
 			return n, &ProxyCommandError{Command: c.command, Status: fmt.Sprint(c.waitErr)}
-		default:
+		case <-time.After(2 * time.Second):
 		}
 	}
 	return n, err
