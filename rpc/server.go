@@ -63,6 +63,12 @@ type ServerConfig struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
+	// Software, when set, is the Server header of every answer to an
+	// authenticated request (e.g. "rpcssh/v1.2.3"): a client learns the
+	// server's version with each call (WithResponseHeader), at no extra
+	// round trip. Unauthenticated requests are not told it.
+	Software string
+
 	// Gzip compresses responses larger than 1400 bytes for clients that send
 	// "Accept-Encoding: gzip". Off by default: rpcssh runs over loopback and
 	// SSH, where compressing costs more CPU time than it saves on the wire
@@ -157,6 +163,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) outcome {
 			h.Set("Connection", "close")
 		}
 		return s.plain(w, http.StatusUnauthorized)
+	}
+	if s.cfg.Software != "" {
+		h.Set("Server", s.cfg.Software)
 	}
 	if r.URL.Path != "/" && r.URL.Path != "/RPC2" {
 		return s.plain(w, http.StatusNotFound)
