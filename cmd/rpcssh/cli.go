@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 }
 
 func runCLI(ctx context.Context, args []string, e *env) int {
+	ctx = watchVersions(ctx, e)
 	var cli CLI
 	k, err := kong.New(&cli,
 		kong.Name("rpcssh"),

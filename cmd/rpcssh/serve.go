@@ -96,6 +96,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 		Password: password,
 		Limits:   rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
 		Logger:   logger,
+		Software: serverSoftware(),
 	})
 	if err := registerBuiltins(srv); err != nil {
 		return err
