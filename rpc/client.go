@@ -313,6 +313,7 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, args 
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 		resp.Body.Close()
 	}()
+	seeResponseHeader(ctx, resp.Header)
 	if resp.StatusCode != http.StatusOK {
 		he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {

@@ -265,8 +265,17 @@ func (c *callCmd) runFleet(ctx context.Context, e *env, hosts []string, params [
 		batch:    batch,
 		out:      &fleetOutput{group: c.Group, dir: c.OutputDir},
 		do: func(ctx context.Context, host string) (any, error) {
+			password := password
 			link, err := dialFleetHost(ctx, func(ctx context.Context) (*tunnel.Resolved, error) {
-				return c.resolveFleetHost(ctx, res, host)
+				r, err := c.resolveFleetHost(ctx, res, host)
+				if err != nil {
+					return nil, err
+				}
+				if password, err = hostPassword(e, password, r); err != nil {
+					r.Close()
+					return nil, err
+				}
+				return r, nil
 			}, c.remoteFlags)
 			if err != nil {
 				return nil, err

@@ -49,6 +49,9 @@ type CLI struct {
 }
 
 func version() string {
+	if releaseVersion != "" {
+		return releaseVersion
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok || info.Main.Version == "" {
 		return "(devel)"
@@ -85,6 +88,7 @@ func runCLI(ctx context.Context, args []string, e *env) int {
 	if _, ok := e.stderr.(*lockedWriter); !ok {
 		e.stderr = &lockedWriter{w: e.stderr}
 	}
+	ctx = watchVersions(ctx, e)
 	var cli CLI
 	k, err := kong.New(&cli,
 		kong.Name("rpcssh"),

@@ -34,3 +34,17 @@ func storedPassword(e *env, cfg tunnel.Config) (string, error) {
 	}
 	return p, err
 }
+
+// hostPassword is the password for one host of a fan-out: the one given
+// (flag or environment), else the one `rpcssh install` stored for the
+// host's resolved destination, else errNoPassword, before connecting.
+func hostPassword(e *env, given string, r *tunnel.Resolved) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	p, err := storedPassword(e, r.Config)
+	if err == nil && p == "" {
+		err = noPasswordError(true)
+	}
+	return p, err
+}

@@ -27,13 +27,16 @@ returns a job id at once; the job keeps running on the server when the call,
 the SSH link or the laptop goes away, and when serve restarts (start serve
 with --cancel-jobs-on-exit to stop its jobs with it).
 
+The destination comes first, as for ssh and 'rpcssh call': rpcssh jobs
+status lab ID. With --host DEST or --url URL, give the job id alone.
+
 Examples:
-  id=$(rpcssh call --host lab sim.run '{"steps":100000}')
-  rpcssh jobs follow --host lab "$id"     # output until it ends; survives reconnects
-  rpcssh jobs wait --host lab "$id"       # exits with the job's exit code
-  rpcssh jobs list --host lab
-  rpcssh jobs status --host lab "$id"
-  rpcssh jobs cancel --host lab "$id"
+  id=$(rpcssh call lab sim.run '{"steps":100000}')
+  rpcssh jobs follow lab "$id"     # output until it ends; survives reconnects
+  rpcssh jobs wait lab "$id"       # exits with the job's exit code
+  rpcssh jobs list lab
+  rpcssh jobs status lab "$id"
+  rpcssh jobs cancel lab "$id"
 
 Exit codes: 0 success (follow: the job exited 0), 1 error (follow: the job
 failed, timed out, was cancelled or lost), 2 a fault, 80 usage, 130
@@ -127,10 +130,14 @@ func (c *jobsConn) do(ctx context.Context, client *rpc.Client, method string, ar
 
 type jobsListCmd struct {
 	jobsConn
-	Output string `enum:"text,json" default:"text" help:"text: a table; json: the statuses as JSON."`
+	Dest   []string `arg:"" optional:"" name:"dest" help:"The SSH destination as ssh takes it (none with --host or --url)."`
+	Output string   `enum:"text,json" default:"text" help:"text: a table; json: the statuses as JSON."`
 }
 
 func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
+	if _, err := c.takeDest(c.Dest, 0, "rpcssh jobs list DEST"); err != nil {
+		return err
+	}
 	v, err := c.listAll(ctx, e)
 	if err != nil {
 		return err
@@ -166,10 +173,15 @@ func (c *jobsListCmd) Run(ctx context.Context, e *env) error {
 
 type jobsStatusCmd struct {
 	jobsConn
-	ID string `arg:"" help:"The job id, as the async call returned it."`
+	Target []string `arg:"" name:"dest-and-id" help:"The SSH destination as ssh takes it (none with --host or --url), then the job id."`
+	ID     string   `kong:"-"`
 }
 
 func (c *jobsStatusCmd) Run(ctx context.Context, e *env) error {
+	var err error
+	if c.ID, err = c.takeID(c.Target, "status"); err != nil {
+		return err
+	}
 	v, err := c.call(ctx, e, "jobs.status", []any{c.ID})
 	if err != nil {
 		return err
@@ -179,12 +191,17 @@ func (c *jobsStatusCmd) Run(ctx context.Context, e *env) error {
 
 type jobsCancelCmd struct {
 	jobsConn
-	ID string `arg:"" help:"The job id."`
+	Target []string `arg:"" name:"dest-and-id" help:"The SSH destination as ssh takes it (none with --host or --url), then the job id."`
+	ID     string   `kong:"-"`
 }
 
 // Run cancels a running job and prints its status; a job that had
 // already ended gets one line saying so, and exit 0.
 func (c *jobsCancelCmd) Run(ctx context.Context, e *env) error {
+	var err error
+	if c.ID, err = c.takeID(c.Target, "cancel"); err != nil {
+		return err
+	}
 	return c.session(ctx, e, func(ctx context.Context, client *rpc.Client) error {
 		v, err := c.do(ctx, client, "jobs.status", []any{c.ID})
 		if err != nil {
@@ -211,7 +228,8 @@ type jobsFollowCmd struct {
 	jobsConn
 	From     int64         `default:"0" placeholder:"OFFSET" help:"Byte offset of the output to start from."`
 	RetryFor time.Duration `default:"5m" help:"Give up when the server has been unreachable this long."`
-	ID       string        `arg:"" help:"The job id."`
+	Target   []string      `arg:"" name:"dest-and-id" help:"The SSH destination as ssh takes it (none with --host or --url), then the job id."`
+	ID       string        `kong:"-"`
 }
 
 // Reconnect backoff and output polling intervals of follow.
@@ -227,6 +245,12 @@ const (
 // with backoff and asks again from the last offset, so nothing is printed
 // twice or skipped.
 func (c *jobsFollowCmd) Run(ctx context.Context, e *env) error {
+	if c.ID == "" { // from the command line; call --wait sets the id itself
+		var err error
+		if c.ID, err = c.takeID(c.Target, "follow"); err != nil {
+			return err
+		}
+	}
 	return direct(c.URL, c.follow(ctx, e))
 }
 

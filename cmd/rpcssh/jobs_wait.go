@@ -42,7 +42,8 @@ func withJobExitCode(err error) error {
 type jobsWaitCmd struct {
 	jobsConn
 	RetryFor time.Duration `default:"5m" help:"Give up when the server has been unreachable this long."`
-	ID       string        `arg:"" help:"The job id."`
+	Target   []string      `arg:"" name:"dest-and-id" help:"The SSH destination as ssh takes it (none with --host or --url), then the job id."`
+	ID       string        `kong:"-"`
 }
 
 func (c *jobsWaitCmd) Help() string {
@@ -54,13 +55,17 @@ of rpcssh's own; 2 a fault (no such job). The link may drop, and serve may
 restart, while it waits: it reconnects, as 'jobs follow' does.
 
 Example:
-  rpcssh jobs wait --host lab "$id" && echo done`
+  rpcssh jobs wait lab "$id" && echo done`
 }
 
 // waitChunk is how long one jobs.wait call waits on the server.
 const waitChunk = 30 * time.Second
 
 func (c *jobsWaitCmd) Run(ctx context.Context, e *env) error {
+	var err error
+	if c.ID, err = c.takeID(c.Target, "wait"); err != nil {
+		return err
+	}
 	user, password, err := c.clientCredentials(e, c.URL)
 	if err != nil {
 		return err

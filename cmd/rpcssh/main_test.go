@@ -48,11 +48,12 @@ func TestScript(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitport": cmdWaitPort,
-			"freeport": cmdFreePort,
-			"sshd":     cmdSSHD,
-			"buildbin": cmdBuildRPCSSH,
-			"dropresp": cmdDropResponse,
+			"waitport":     cmdWaitPort,
+			"freeport":     cmdFreePort,
+			"sshd":         cmdSSHD,
+			"buildbin":     cmdBuildRPCSSH,
+			"buildversion": cmdBuildVersion,
+			"dropresp":     cmdDropResponse,
 		},
 	})
 }

@@ -98,6 +98,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 		Limits:            rpc.Limits{MaxBodyBytes: int64(c.MaxBodySize) << 20, MaxMulticallCalls: c.MaxMulticall},
 		CollectAfterBytes: collectAfterBytes,
 		Logger:            logger,
+		Software:          serverSoftware(),
 	})
 	if err := registerBuiltins(srv); err != nil {
 		return err

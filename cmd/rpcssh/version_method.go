@@ -10,6 +10,12 @@ import (
 	"github.com/rpcssh/rpcssh/tunnel/install"
 )
 
+// releaseVersion is the version a release build states:
+// go build -ldflags "-X main.releaseVersion=v1.2.3" (install.ReleaseVersionSymbol,
+// which `rpcssh install` reads from the binary it copies). "" means the
+// module version of the build info.
+var releaseVersion string
+
 // registerVersionMethod adds rpcssh.version, which `rpcssh install` uses
 // to see that the new serve answers and `rpcssh status` to report it.
 func registerVersionMethod(srv *rpc.Server, methodsFile string) error {

@@ -18,7 +18,7 @@ type Binary struct {
 	Path    string
 	Size    int64
 	SHA256  string // hex
-	Version string // the Go module version it was built as, "(devel)" when unknown
+	Version string // the version it reports (see ReleaseVersionSymbol), "(devel)" when unknown
 	// ID names its directory on the host: the version made safe for a
 	// path, plus the first 12 hex digits of the checksum, so two builds of
 	// one version never share a directory.
@@ -51,8 +51,8 @@ func CheckBinary(path, goos, goarch string) (Binary, error) {
 		return Binary{}, fmt.Errorf("install: read %s: %w", path, err)
 	}
 	b := Binary{Path: path, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Version: "(devel)"}
-	if info, err := buildinfo.ReadFile(path); err == nil && info.Main.Version != "" {
-		b.Version = info.Main.Version
+	if info, err := buildinfo.ReadFile(path); err == nil {
+		b.Version = binaryVersion(info)
 	}
 	b.ID = safeName(b.Version) + "-" + b.SHA256[:12]
 	return b, nil

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/install"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
@@ -79,6 +80,13 @@ func tree(t *testing.T, dir string) []string {
 // buildRPCSSH builds the rpcssh command into a temp dir.
 func buildRPCSSH(t *testing.T) string {
 	t.Helper()
+	return buildVersion(t, "")
+}
+
+// buildVersion builds the rpcssh command into a temp dir, stating version
+// v as a release build does ("" states none).
+func buildVersion(t *testing.T, v string) string {
+	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
@@ -87,7 +95,11 @@ func buildRPCSSH(t *testing.T) string {
 		}
 	}
 	out := filepath.Join(t.TempDir(), "rpcssh")
-	cmd := exec.Command(goBin, "build", "-o", out, "github.com/rpcssh/rpcssh/cmd/rpcssh")
+	args := []string{"build", "-o", out}
+	if v != "" {
+		args = append(args, "-ldflags=-X="+install.ReleaseVersionSymbol+"="+v)
+	}
+	cmd := exec.Command(goBin, append(args, "github.com/rpcssh/rpcssh/cmd/rpcssh")...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
