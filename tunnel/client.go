@@ -115,7 +115,7 @@ func newClient(ctx context.Context, conn net.Conn, cfg Config, parent *Client) (
 		conn.Close()
 		return nil, err
 	}
-	conn = wrapConn(conn, !cfg.noQuickAck)
+	conn = newBufferedConn(wrapConn(conn, !cfg.noQuickAck))
 	sshCfg := &ssh.ClientConfig{
 		User:              cfg.User,
 		Auth:              cfg.Auth,

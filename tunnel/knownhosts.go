@@ -47,7 +47,9 @@ func hostKeyPolicy(cfg Config) (ssh.HostKeyCallback, []string, error) {
 	}
 	name := knownHostsName(cfg)
 	algos := cfg.HostKeyAlgorithms
-	if algos == nil && kh.db != nil {
+	if algos == nil && kh.index != nil {
+		algos = supportedOnly(kh.index.algorithms(name))
+	} else if algos == nil && kh.db != nil {
 		algos = supportedOnly(kh.db.HostKeyAlgorithms(name))
 	}
 	if len(algos) == 0 {
@@ -84,6 +86,7 @@ func knownHostsName(cfg Config) string {
 type KnownHosts struct {
 	files []string
 	db    *skeema.HostKeyDB // nil: none of the files exists
+	index hostKeyIndex      // nil: not every line is plain (knownhosts_index.go)
 }
 
 // ReadKnownHosts reads known_hosts files (OpenSSH treats a missing one as
@@ -110,6 +113,7 @@ func ReadKnownHosts(files ...string) (*KnownHosts, error) {
 			return nil, fmt.Errorf("tunnel: known_hosts: %w", err)
 		}
 		kh.db = db
+		kh.index = readHostKeyIndex(existing)
 	}
 	return kh, nil
 }

@@ -168,8 +168,12 @@ func (r *Resolved) Dial(ctx context.Context) (*Client, error) {
 		return nil, err
 	}
 	attempts := max(r.ConnectionAttempts, 1)
-	if _, algos, err := hostKeyPolicy(r.Config); err == nil {
-		r.verbose.printf("host key algorithms for %s: %s", knownhosts.Normalize(knownHostsName(r.Config)), strings.Join(algos, ","))
+	// Only for -v: the lookup scans every known_hosts line, and Dial
+	// does it again for the handshake.
+	if r.verbose.enabled(1) {
+		if _, algos, err := hostKeyPolicy(r.Config); err == nil {
+			r.verbose.printf("host key algorithms for %s: %s", knownhosts.Normalize(knownHostsName(r.Config)), strings.Join(algos, ","))
+		}
 	}
 	var err error
 	for i := range attempts {
@@ -665,6 +669,11 @@ type verboser struct {
 	w     io.Writer
 	level int
 	mu    sync.Mutex
+}
+
+// enabled reports whether lines of the given level are written.
+func (v *verboser) enabled(level int) bool {
+	return v != nil && v.w != nil && v.level >= level
 }
 
 func (v *verboser) printf(format string, a ...any) {

@@ -57,6 +57,10 @@ func BenchmarkFleetScale(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// An empty ssh_config: a named file must exist (as for ssh -F).
+			if err := os.WriteFile(filepath.Join(fleetDir, "ssh_config"), nil, 0o600); err != nil {
+				b.Fatal(err)
+			}
 			hosts := exec.Command(hostsBin, "-n", strconv.Itoa(n), "-dir", fleetDir)
 			hosts.Env = append(os.Environ(), "FLEET_PASSWORD=bench pw")
 			hosts.Stderr = os.Stderr
@@ -92,7 +96,7 @@ func BenchmarkFleetScale(b *testing.B) {
 			for range b.N {
 				cmd := exec.Command(bin, "call", "--hosts-file", filepath.Join(fleetDir, "hosts"),
 					"--key", filepath.Join(fleetDir, "id_ed25519"), "--known-hosts", filepath.Join(fleetDir, "known_hosts"),
-					"--ssh-config", filepath.Join(fleetDir, "no_config"), "--port", rpcPort,
+					"--ssh-config", filepath.Join(fleetDir, "ssh_config"), "--port", rpcPort,
 					"--parallel", strconv.Itoa(parallel), "--output", "json", "echo", "hi")
 				cmd.Env = append(os.Environ(), "HOME="+fleetDir, "SSH_AUTH_SOCK=", "RPCSSH_PASSWORD=bench pw")
 				var out, errb bytes.Buffer
