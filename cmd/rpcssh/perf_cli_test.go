@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
 // BenchmarkCLIEcho64MiB echoes a 64 MiB string the way a user would: the
@@ -49,7 +49,7 @@ func BenchmarkCLIEcho64MiB(b *testing.B) {
 		if err != nil {
 			b.Skip(err)
 		}
-		args := append(d.sshArgs(), "-W", tcpEchoServer(b), d.Host())
+		args := append(d.sshArgs(), "-W", tunneltest.EchoServer(b, "tcp", ""), d.Host())
 		ceiling = timeTransfers(b, size, func() error {
 			in, err := os.Open(file)
 			if err != nil {
@@ -153,29 +153,6 @@ func (w *matchWriter) check() error {
 		return fmt.Errorf("output: %d bytes, want %d (the upper-cased payload); differs: %v", w.n, len(w.want), w.bad)
 	}
 	return nil
-}
-
-// tcpEchoServer listens on loopback and writes back what each connection
-// sends until it closes its side; it returns the address.
-func tcpEchoServer(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	return l.Addr().String()
 }
 
 // cpuSeconds is a finished process's user plus system time.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rpcssh/rpcssh/tunnel/control"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
 // startOpenSSHMaster runs `ssh -M -S sock -fN` against f's sshd with a
@@ -62,31 +63,7 @@ func TestDialOpenSSHMaster(t *testing.T) {
 	f := newFixture(t)
 	sock := startOpenSSHMaster(t, f)
 
-	unixTarget := filepath.Join(f.dir, "echo.sock")
-	l, err := net.Listen("unix", unixTarget)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					c.Write(buf[:n])
-				}
-			}()
-		}
-	}()
+	unixTarget := tunneltest.EchoServer(t, "unix", filepath.Join(f.dir, "echo.sock"))
 
 	// A Unix socket target is sent with port -2; masters before OpenSSH
 	// 9.4 (commit 94842bfe9, "add support for unix domain sockets to ssh

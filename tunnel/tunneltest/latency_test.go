@@ -11,31 +11,9 @@ import (
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
-func echoServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 	const delay = 100 * time.Millisecond
-	p := tunneltest.NewLatencyProxy(t, echoServer(t), delay)
+	p := tunneltest.NewLatencyProxy(t, tunneltest.EchoServer(t, "tcp", ""), delay)
 	c, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +71,7 @@ func TestLatencyProxyDelaysEachWayAndKeepsBytes(t *testing.T) {
 }
 
 func TestLatencyProxyCloseCutsConnections(t *testing.T) {
-	p, err := tunneltest.StartLatencyProxy(echoServer(t), 10*time.Millisecond)
+	p, err := tunneltest.StartLatencyProxy(tunneltest.EchoServer(t, "tcp", ""), 10*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
