@@ -70,11 +70,18 @@ func dialProxyCommand(ctx context.Context, command string, stderr io.Writer) (ne
 	if err != nil {
 		return nil, &ProxyCommandError{Command: command, Status: err.Error()}
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Not StdoutPipe: Wait closes that pipe as soon as the command exits,
+	// and what it wrote last (an SSH server's last packets) would be lost
+	// unread. With our own pipe, the output is read to its end.
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		return nil, &ProxyCommandError{Command: command, Status: err.Error()}
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		stdout.Close()
 		return nil, &ProxyCommandError{Command: command, Status: err.Error()}
 	}
 	c := &proxyConn{command: command, cmd: cmd, stdin: stdin, stdout: stdout, exited: make(chan struct{}), closed: make(chan struct{})}
@@ -168,6 +175,7 @@ func (c *proxyConn) Close() error {
 			_ = c.cmd.Process.Kill()
 			<-c.exited
 		}
+		c.stdout.Close()
 	})
 	return nil
 }
