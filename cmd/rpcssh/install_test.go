@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,7 +47,7 @@ func TestInstallThenCall(t *testing.T) {
 		return out.String(), errb.String(), err
 	}
 	home := acct.Home
-	empty := homeTree(t, home)
+	empty := tunneltest.Tree(t, home)
 
 	plan, stderr, err := run(append(append([]string{"install", "--dry-run", "--port", port}, ssh...), dest)...)
 	if err != nil {
@@ -60,7 +58,7 @@ func TestInstallThenCall(t *testing.T) {
 			t.Errorf("install --dry-run plan lacks %q:\n%s", want, plan)
 		}
 	}
-	if got := homeTree(t, home); !slices.Equal(got, empty) {
+	if got := tunneltest.Tree(t, home); !slices.Equal(got, empty) {
 		t.Errorf("home after --dry-run = %v, want untouched", got)
 	}
 
@@ -145,12 +143,12 @@ func TestInstallThenCall(t *testing.T) {
 		t.Fatalf("call after the restart = %q, %v\n%s; want HI", out, err, stderr)
 	}
 
-	before := homeTree(t, home)
+	before := tunneltest.Tree(t, home)
 	plan, stderr, err = run(append(append([]string{"install", "--uninstall", "--dry-run"}, ssh...), dest)...)
 	if err != nil || !strings.Contains(plan, "stop: stopping serve") || !strings.Contains(plan, "remove: removing") || !strings.Contains(plan, "keeping the job state") {
 		t.Errorf("install --uninstall --dry-run: %v\n%s%s; want the stop and remove steps", err, plan, stderr)
 	}
-	if got := homeTree(t, home); !slices.Equal(got, before) {
+	if got := tunneltest.Tree(t, home); !slices.Equal(got, before) {
 		t.Errorf("home after --uninstall --dry-run changed: %v, want %v", got, before)
 	}
 
@@ -158,7 +156,7 @@ func TestInstallThenCall(t *testing.T) {
 	if err != nil {
 		t.Fatalf("install --uninstall: %v\n%s", err, stderr)
 	}
-	if got := homeTree(t, home); !slices.Equal(got, empty) {
+	if got := tunneltest.Tree(t, home); !slices.Equal(got, empty) {
 		t.Errorf("home after uninstall = %v, want as before %v", got, empty)
 	}
 	if creds, _ := os.ReadDir(filepath.Join(laptop, ".config/rpcssh/credentials")); len(creds) != 0 {
@@ -195,23 +193,4 @@ func freeTCPPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// homeTree lists every path under dir with its type.
-func homeTree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, rel+" "+d.Type().String())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rpcssh/rpcssh/tunnel/install"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
 // TestInstallRealSSHD runs the whole life of an install against a real
@@ -28,7 +29,7 @@ func TestInstallRealSSHD(t *testing.T) {
 	c := r.dial(t)
 	port := freePort(t)
 	home := r.acct.Home
-	empty := tree(t, home)
+	empty := tunneltest.Tree(t, home)
 	opts := install.Options{Self: binA, Port: port}
 
 	var out strings.Builder
@@ -51,7 +52,7 @@ func TestInstallRealSSHD(t *testing.T) {
 		if !slices.Equal(names, want) {
 			t.Errorf("plan = %v, want %v", names, want)
 		}
-		if got := tree(t, home); !slices.Equal(got, empty) {
+		if got := tunneltest.Tree(t, home); !slices.Equal(got, empty) {
 			t.Errorf("home after --dry-run = %v, want it untouched %v", got, empty)
 		}
 		if res.Mode != install.ModeDetached {
@@ -280,14 +281,14 @@ func TestInstallRealSSHD(t *testing.T) {
 		if slices.Contains(r.acct.Pids(), pid) {
 			t.Errorf("serve (pid %d) still runs after uninstall", pid)
 		}
-		got := tree(t, home)
+		got := tunneltest.Tree(t, home)
 		if !slices.Contains(got, ".local/state/rpcssh d---------") {
 			t.Errorf("home after uninstall = %v, want the job state kept", got)
 		}
 		if _, err := install.Uninstall(ctx, c, install.UninstallOptions{Purge: true}); err != nil {
 			t.Fatalf("Uninstall(Purge) error = %v", err)
 		}
-		if got := tree(t, home); !slices.Equal(got, empty) {
+		if got := tunneltest.Tree(t, home); !slices.Equal(got, empty) {
 			t.Errorf("home after uninstall --purge = %v, want as before the install %v", got, empty)
 		}
 	})

@@ -3,12 +3,10 @@ package install_test
 import (
 	"context"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -56,25 +54,6 @@ func (r *rig) dial(t *testing.T) *tunnel.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// tree lists every path under dir with its type, for "nothing changed".
-func tree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, rel+" "+d.Type().String())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // buildRPCSSH builds the rpcssh command into a temp dir.
