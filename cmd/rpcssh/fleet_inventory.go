@@ -78,7 +78,7 @@ func (f fleetFlags) inventoryHosts(ctx context.Context, e *env) ([]string, map[s
 		if !t.ViaSSH() {
 			notSSH = append(notSSH, h)
 		}
-		if _, other := sshArgOptions(t.SSHArgs); len(other) > 0 {
+		if _, other := t.SSHOptions(); len(other) > 0 {
 			withArgs = append(withArgs, h)
 		}
 		targets[h] = t
@@ -127,24 +127,6 @@ func (c *callCmd) resolveFleetHost(ctx context.Context, res *tunnel.Resolver, ho
 		}
 		h.IdentityFiles = []string{key}
 	}
-	h.Options, _ = sshArgOptions(t.SSHArgs)
+	h.Options, _ = t.SSHOptions()
 	return res.ResolveHost(ctx, t.Address, h)
-}
-
-// sshArgOptions picks the ssh -o options out of an inventory's
-// ansible_ssh_common_args/extra_args; other returns the arguments it cannot
-// take (rpcssh has no ssh command line to pass them to).
-func sshArgOptions(args []string) (opts, other []string) {
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-o" && i+1 < len(args):
-			opts = append(opts, args[i+1])
-			i++
-		case strings.HasPrefix(a, "-o") && len(a) > 2:
-			opts = append(opts, a[2:])
-		default:
-			other = append(other, a)
-		}
-	}
-	return opts, other
 }

@@ -268,6 +268,25 @@ func (t Target) ViaSSH() bool {
 	return false
 }
 
+// SSHOptions picks the ssh_config lines (ssh -o) out of SSHArgs, in
+// order; other returns the arguments that are not -o options (a caller
+// that has no ssh command line to pass them to can name them).
+func (t Target) SSHOptions() (opts, other []string) {
+	args := t.SSHArgs
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-o" && i+1 < len(args):
+			opts = append(opts, args[i+1])
+			i++
+		case strings.HasPrefix(a, "-o") && len(a) > 2:
+			opts = append(opts, a[2:])
+		default:
+			other = append(other, a)
+		}
+	}
+	return opts, other
+}
+
 // Target returns the connection settings of a host. A variable of the
 // wrong type, a port outside 1-65535, an unbalanced quote in the ssh
 // arguments, a Jinja2 template ("{{ ... }}", which this package does
