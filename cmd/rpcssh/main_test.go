@@ -19,11 +19,16 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rpcssh/rpcssh/internal/racetest"
 	"github.com/rpcssh/rpcssh/rpc"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
 func TestMain(m *testing.M) {
+	if err := racetest.NoExitSleep(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	testscript.Main(m, map[string]func(){"rpcssh": main})
 }
 

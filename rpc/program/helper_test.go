@@ -3,6 +3,7 @@ package program_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpcssh/rpcssh/internal/racetest"
 	"github.com/rpcssh/rpcssh/rpc"
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
@@ -135,6 +137,10 @@ func hostConfig(t testing.TB, state string) program.Config {
 // TestMain lets the test binary be a serve that dies
 // (PROGRAM_TEST_HELPER=serve) and a job runner (RunnerArg DIR).
 func TestMain(m *testing.M) {
+	if err := racetest.NoExitSleep(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	if os.Getenv("PROGRAM_TEST_HELPER") == "serve" {
 		os.Exit(helperServe())
 	}

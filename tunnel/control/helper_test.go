@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rpcssh/rpcssh/internal/racetest"
 	"github.com/rpcssh/rpcssh/tunnel"
 	"github.com/rpcssh/rpcssh/tunnel/control"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
@@ -39,6 +40,10 @@ type helperJob struct {
 }
 
 func TestMain(m *testing.M) {
+	if err := racetest.NoExitSleep(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	if spec := os.Getenv("CONTROL_TEST_HELPER"); spec != "" {
 		var job helperJob
 		if err := json.Unmarshal([]byte(spec), &job); err != nil {
