@@ -2,17 +2,13 @@ package tunnel_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/rpcssh/rpcssh/tunnel"
+	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
 // TestResolveControlSettings: ControlMaster, ControlPath and
@@ -59,16 +55,8 @@ func TestResolveControlSettings(t *testing.T) {
 // no passphrase; LoadKeys (or Dial) does, once, and a failure stays.
 func TestResolveDeferKeys(t *testing.T) {
 	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	key := filepath.Join(dir, "id_ed25519")
-	if err := os.WriteFile(key, pem.EncodeToMemory(block), 0o600); err != nil {
+	if _, err := tunneltest.GenerateKey(key, "ed25519", "secret"); err != nil { // few KDF rounds: quick under -race
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {

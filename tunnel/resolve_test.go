@@ -275,15 +275,12 @@ func TestResolveIdentityOrder(t *testing.T) {
 // or BatchMode) is reported as such, not as "no key".
 func TestResolveEncryptedDefaultKey(t *testing.T) {
 	home := t.TempDir()
-	priv := newEd25519(t)
-	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
+	// ssh-keygen with few KDF rounds: x/crypto's writer always uses 16,
+	// which takes seconds to decrypt under -race.
+	if _, err := tunneltest.GenerateKey(filepath.Join(home, ".ssh", "id_ed25519"), "ed25519", "pw"); err != nil {
 		t.Fatal(err)
 	}
 	asked := 0
