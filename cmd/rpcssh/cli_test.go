@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/rpcssh/rpcssh/rpc"
+	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
 func testEnv(vars map[string]string) (*env, *bytes.Buffer, *bytes.Buffer) {
@@ -216,5 +220,39 @@ func TestJSONOutput(t *testing.T) {
 	line, err = formatHostLine(hostResult{host: "h", value: 3.0}, "text")
 	if want := "h: 3.0\n"; err != nil || line != want {
 		t.Errorf("formatHostLine = %q, %v; want %q", line, err, want)
+	}
+}
+
+// TestCommandsForBuildsOnlyTheNamedCommand: a command line that starts
+// with a command builds that command alone, under the name kong gives
+// it; any other builds them all, as --help lists them.
+func TestCommandsForBuildsOnlyTheNamedCommand(t *testing.T) {
+	names := func(t *testing.T, plugins kong.Plugins) []string {
+		t.Helper()
+		cli := CLI{Plugins: plugins}
+		k, err := kong.New(&cli, kong.Name("rpcssh"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range k.Model.Children {
+			got = append(got, c.Name)
+		}
+		return got
+	}
+	all := names(t, commandsFor(nil))
+	want := []string{"serve", "call", "tunnel", "bench", "jobs", "demo", "install", "status", "version", program.RunnerArg, "control"}
+	if !slices.Equal(all, want) {
+		t.Fatalf("commands with no arguments = %q, want %q", all, want)
+	}
+	for _, name := range all {
+		if got := names(t, commandsFor([]string{name, "--help"})); !slices.Equal(got, []string{name}) {
+			t.Errorf("commands for %q = %q, want only %q", name, got, name)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"--version"}, {"frobnicate"}, {"Call"}} {
+		if got := names(t, commandsFor(args)); !slices.Equal(got, all) {
+			t.Errorf("commands for %q = %q, want all of them", args, got)
+		}
 	}
 }
