@@ -3,7 +3,6 @@ package main
 import (
 	"debug/elf"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -49,18 +48,7 @@ func TestReadmeStaticBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds rpcssh")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		if goTool, err = exec.LookPath(filepath.Join(runtime.GOROOT(), "bin", "go")); err != nil {
-			t.Skipf("no go tool: %v", err)
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "rpcssh")
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
+	bin := testBinary(t) // built as the README says: CGO_ENABLED=0 go build
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)

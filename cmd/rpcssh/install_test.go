@@ -26,7 +26,7 @@ func TestInstallThenCall(t *testing.T) {
 	if err := acct.Authorize(sshd.ClientKey); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildBinary(t)
+	bin := testBinary(t)
 	laptop := t.TempDir()
 	known := filepath.Join(laptop, "known_hosts")
 	if err := sshd.WriteKnownHosts(known, false); err != nil {
@@ -166,23 +166,6 @@ func TestInstallThenCall(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
 		t.Errorf("call after uninstall: %v, want exit %d", err, exitError)
 	}
-}
-
-// buildBinary builds rpcssh into a temp dir, as a user would before
-// installing it.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("skipping: no go command to build rpcssh with")
-	}
-	out := filepath.Join(t.TempDir(), "rpcssh")
-	cmd := exec.Command(goBin, "build", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
 }
 
 func freeTCPPort(t *testing.T) int {

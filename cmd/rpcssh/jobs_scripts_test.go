@@ -4,9 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,46 +14,26 @@ import (
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
-var builtRPCSSH struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// cmdBuildRPCSSH builds rpcssh from this module (with other -ldflags: another
-// binary than the test's own) to the path given, once per test run, for
-// the scripts that upgrade serve under running jobs.
+// cmdBuildRPCSSH copies to the path given an rpcssh built from this module
+// with other -ldflags (another binary than the test's own), for the
+// scripts that upgrade serve under running jobs.
 func cmdBuildRPCSSH(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: buildbin PATH")
 	}
-	b := &builtRPCSSH
-	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "rpcssh-build-")
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.path = filepath.Join(dir, "rpcssh")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-ldflags=-X=main.upgradeTestBuild=1", "-o", b.path, ".")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = &buildError{err: err, out: string(out)}
-		}
-	})
-	ts.Check(b.err)
-	data, err := os.ReadFile(b.path)
+	copyBinary(ts, "-X=main.upgradeTestBuild=1", args[0])
+}
+
+// copyBinary copies rpcsshBinary(ldflags) to path in the script's $WORK.
+func copyBinary(ts *testscript.TestScript, ldflags, path string) {
+	bin, err := rpcsshBinary(ldflags)
 	ts.Check(err)
-	dst := ts.MkAbs(args[0])
+	data, err := os.ReadFile(bin)
+	ts.Check(err)
+	dst := ts.MkAbs(path)
 	ts.Check(os.MkdirAll(filepath.Dir(dst), 0o755))
 	ts.Check(os.WriteFile(dst, data, 0o755))
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + e.out }
 
 // cmdDropResponse starts a TCP proxy to 127.0.0.1:PORT that passes the
 // first connection's request on and closes it as the answer starts to

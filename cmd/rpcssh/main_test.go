@@ -29,7 +29,16 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	testscript.Main(m, map[string]func(){"rpcssh": main})
+	testscript.Main(removingBuilds{m}, map[string]func(){"rpcssh": main})
+}
+
+// removingBuilds runs the tests, then removes the binaries they built.
+type removingBuilds struct{ m *testing.M }
+
+func (r removingBuilds) Run() int {
+	code := r.m.Run()
+	removeBuilds()
+	return code
 }
 
 // TestScript runs one script per CLI behaviour from testdata/script. Each

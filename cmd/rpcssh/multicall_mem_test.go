@@ -34,7 +34,7 @@ func TestServeMulticallMemoryBounded(t *testing.T) {
 		chunk = 16 << 20 // jobs.output's largest max_bytes
 		pw    = "multicall-mem"
 	)
-	bin := relBuild(t)
+	bin := testBinary(t)
 	dir := t.TempDir()
 	methods := writeMethods(t, dir, `[[method]]
 name = "produce"

@@ -416,18 +416,11 @@ func (p *perfPeers) sshForward(b *testing.B, target string) string {
 // rpcsshBin builds the rpcssh binary once.
 func (p *perfPeers) rpcsshBin(b *testing.B) string {
 	return p.bin.get(b, func() (string, error) {
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			if goTool, err = exec.LookPath("go"); err != nil {
-				return "", &skipError{err}
-			}
+		bin, err := rpcsshBinary("")
+		if errors.Is(err, errNoGo) {
+			return "", &skipError{err}
 		}
-		bin := filepath.Join(p.parent.TempDir(), "rpcssh")
-		out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
-		if err != nil {
-			return "", fmt.Errorf("go build: %v\n%s", err, out)
-		}
-		return bin, nil
+		return bin, err
 	})
 }
 

@@ -95,23 +95,6 @@ func relBinary(t *testing.T) string {
 	return bin
 }
 
-// relBuild builds cmd/rpcssh without the race detector, so that its memory
-// use is the real one.
-func relBuild(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		if goTool, err = exec.LookPath(filepath.Join(os.Getenv("GOROOT"), "bin", "go")); err != nil {
-			t.Skipf("no go tool to build rpcssh: %v", err)
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "rpcssh")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startRel starts bin with args and extra environment; the process is
 // killed (if still running) and reaped when the test ends.
 func startRel(t *testing.T, bin string, env []string, args ...string) *relProc {
@@ -278,7 +261,7 @@ func TestServeMemoryBoundedUnderHugeBodies(t *testing.T) {
 		limit = 64 << 20  // serve's default --max-body-mib
 	)
 	const pw = "rss-test-password"
-	bin := relBuild(t)
+	bin := testBinary(t) // without -race, so that its memory is its own
 	var bomb bytes.Buffer
 	{
 		var one bytes.Buffer

@@ -1,11 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/rpcssh/rpcssh/tunnel/install"
@@ -18,10 +13,5 @@ func cmdBuildVersion(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: buildversion PATH VERSION")
 	}
-	dst := ts.MkAbs(args[0])
-	ts.Check(os.MkdirAll(filepath.Dir(dst), 0o755))
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-ldflags=-X="+install.ReleaseVersionSymbol+"="+args[1], "-o", dst, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		ts.Check(&buildError{err: err, out: string(out)})
-	}
+	copyBinary(ts, "-X="+install.ReleaseVersionSymbol+"="+args[1], args[0])
 }
