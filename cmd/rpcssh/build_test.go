@@ -26,6 +26,7 @@ func TestNoScriptsOutsideTestdata(t *testing.T) {
 // `go install`/`go build` line it gives sets CGO_ENABLED=0, and the binary
 // that line builds is static: no ELF interpreter, no shared library.
 func TestReadmeStaticBuild(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)

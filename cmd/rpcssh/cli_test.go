@@ -27,6 +27,7 @@ func testEnv(vars map[string]string) (*env, *bytes.Buffer, *bytes.Buffer) {
 // TestExitCodes checks the documented exit codes: 0 success, 1 error,
 // 2 a fault from the server, 80 usage.
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw"})
 	if err := registerBuiltins(srv); err != nil {
 		t.Fatal(err)

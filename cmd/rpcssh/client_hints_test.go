@@ -91,6 +91,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 // TestSizeLimitHints: a 413 names serve's --max-body-mib; a response past
 // --max-response-mib names that flag; neither shows a Go identifier.
 func TestSizeLimitHints(t *testing.T) {
+	t.Parallel()
 	srv := rpc.NewServer(rpc.ServerConfig{Username: "user", Password: "pw", Limits: rpc.Limits{MaxBodyBytes: 2 << 20}})
 	if err := srv.RegisterMethod(rpc.Method{Name: "first", Raw: func(_ context.Context, params []any) (any, error) { return params[0], nil }}); err != nil {
 		t.Fatal(err)

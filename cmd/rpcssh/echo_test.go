@@ -22,6 +22,7 @@ var echoCases = []struct{ in, want string }{
 }
 
 func TestEchoUppercasesLikePython(t *testing.T) {
+	t.Parallel()
 	for _, tt := range echoCases {
 		if got := upper(tt.in); got != tt.want {
 			t.Errorf("upper(%q) = %+q, want %+q", tt.in, got, tt.want)

@@ -398,6 +398,7 @@ func fleetTimeouts() (timeout, connectTimeout time.Duration) {
 // at once: each host's line carries its own name, each host exactly once,
 // the summary counts them all and the exit code is 0.
 func TestFanoutFleetAllSucceed(t *testing.T) {
+	t.Parallel()
 	kinds := make([]hostKind, fleetSize())
 	f := newFleet(t, kinds)
 	e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": fleetPassword})
@@ -434,6 +435,7 @@ func TestFanoutFleetAllSucceed(t *testing.T) {
 // says what happened to it, and the bad ones cost no more than their own
 // timeouts: the whole run stays near one --timeout.
 func TestFanoutFleetMixed(t *testing.T) {
+	t.Parallel()
 	var kinds []hostKind
 	for range 2 {
 		for k := kindOK; k <= kindDenied; k++ {
@@ -521,6 +523,7 @@ func TestFanoutFleetMixed(t *testing.T) {
 // TestFanoutFleetExitCodes checks the fleet exit codes on real hosts:
 // 0 when all succeed, 2 when some fault and none fail, 1 when any fails.
 func TestFanoutFleetExitCodes(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, []hostKind{kindOK, kindFault, kindDown})
 	only := func(hosts ...string) []string {
 		return []string{"call", "--host", strings.Join(hosts, ","), "--key", f.key,
@@ -552,6 +555,7 @@ func TestFanoutFleetExitCodes(t *testing.T) {
 // end at once, the hosts not reached are counted, the summary is printed
 // and the exit code is 1.
 func TestFanoutInterrupt(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, []hostKind{kindSlow, kindSlow, kindSlow, kindSlow, kindSlow, kindSlow})
 	e, out, errb := testEnv(map[string]string{"RPCSSH_PASSWORD": fleetPassword})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -602,6 +606,7 @@ func BenchmarkFanout200(b *testing.B) {
 // are all dialled at once; a second run with the default
 // --strict-host-key-checking yes finds them all known.
 func TestFanoutAcceptNew(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, []hostKind{kindUnknown, kindUnknown, kindUnknown, kindUnknown, kindUnknown, kindUnknown})
 	for i, args := range [][]string{
 		f.args("--strict-host-key-checking", "accept-new", "whoami"),

@@ -61,6 +61,7 @@ func startFrontier(t *testing.T) string {
 // Frontier::Daemon has no error (the client retries a kept-alive
 // connection the server closed before answering).
 func TestBenchAgainstFrontierDaemon(t *testing.T) {
+	t.Parallel()
 	url := startFrontier(t)
 	r := benchWithoutErrors(t, url, "unused")
 	t.Logf("Frontier::Daemon, -c 10: %.0f calls/s, p50 %.2f ms, p99 %.2f ms", r.CallsPerSec, r.LatencyMS.P50, r.LatencyMS.P99)

@@ -21,6 +21,7 @@ import (
 // no Go; `rpcssh install` then `rpcssh call` prints HI with no password
 // in the laptop's environment; status, a no-op re-install, uninstall.
 func TestInstallThenCall(t *testing.T) {
+	t.Parallel()
 	acct := tunneltest.AddAccount(t)
 	sshd := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{Extra: acct.SSHDLines()})
 	if err := acct.Authorize(sshd.ClientKey); err != nil {

@@ -89,12 +89,14 @@ func wantLines(n int) string {
 // at the first reconnect attempt (this used to panic on a nil closer);
 // follow keeps retrying and then prints every line once.
 func TestJobsFollowSSHDownAtReconnect(t *testing.T) {
+	t.Parallel()
 	followThroughOutage(t, func(r *followRig) *flakyProxy { return r.sshProxy })
 }
 
 // TestJobsFollowReconnectedMeansServeAnswers: with SSH up but serve
 // unreachable, follow does not claim it reconnected until serve answers.
 func TestJobsFollowReconnectedMeansServeAnswers(t *testing.T) {
+	t.Parallel()
 	followThroughOutage(t, func(r *followRig) *flakyProxy { return r.serveProxy })
 }
 

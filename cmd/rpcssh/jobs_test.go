@@ -151,6 +151,7 @@ env = ["PATH"]
 // drops every connection midway and refuses new ones for a while: follow
 // reconnects and continues from its offset, printing each line once.
 func TestJobsFollowSurvivesALinkDrop(t *testing.T) {
+	t.Parallel()
 	hs, id := startCountJob(t, 30, rpc.ServerConfig{})
 	proxy := newFlakyProxy(t, hs.Listener.Addr().String())
 

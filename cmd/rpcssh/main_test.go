@@ -47,6 +47,7 @@ func (r removingBuilds) Run() int {
 // on $RPC_PORT (password $RPC_PASSWORD) with echo, args, fail and slow
 // methods, a free port $FREE_PORT, and HOME=$WORK/home.
 func TestScript(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir:   "testdata/script",
 		Setup: setupScript,

@@ -23,6 +23,7 @@ import (
 // 1,000,000 empty multicall entries (650 MiB before), the same 64 calls
 // as 1,000 calls, and one jobs.output of 16 MiB alone.
 func TestServeMulticallMemoryBounded(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds rpcssh and moves hundreds of MiB")
 	}

@@ -253,6 +253,7 @@ func sendHuge(t *testing.T, addr, headers string, body io.Reader, size int64) (i
 // cannot push the whole body, serve's peak RSS (VmHWM) stays far below the
 // size offered, and serve still answers.
 func TestServeMemoryBoundedUnderHugeBodies(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds rpcssh and moves 512 MiB bodies")
 	}
@@ -342,6 +343,7 @@ func TestServeMemoryBoundedUnderHugeBodies(t *testing.T) {
 // sends SIGTERM while all of them are running, and expects every call to
 // get its full answer, new connections to be refused, and serve to exit 0.
 func TestServeSIGTERMFinishesCallsInFlight(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh")
 	}
@@ -421,6 +423,7 @@ max_concurrent = %d
 // or their Basic encodings; `rpcssh call` with a wrong password does not
 // print it either.
 func TestSecretsStayOutOfPsAndLogs(t *testing.T) {
+	t.Parallel()
 	const pw = "Tr0ub4dor:and:3"
 	const wrong = "wr0ng-passw0rd"
 	bin := relBinary(t)
@@ -512,6 +515,7 @@ func relRPC(t *testing.T, pw string, entered chan<- struct{}) (string, func()) {
 // is waiting for an answer when sshd is SIGSTOPped; the call must fail on
 // its own (3 unanswered keepalives), long before --timeout.
 func TestCallFrozenSSHDFailsWithinKeepalive(t *testing.T) {
+	t.Parallel()
 	d, sshArgs := relSSHD(t)
 	const pw = "frozen-test"
 	entered := make(chan struct{}, 1)
@@ -554,6 +558,7 @@ var tunnelURLRE = regexp.MustCompile(`(?m)^(http://[0-9.:]+/RPC2)$`)
 // the remote XML-RPC port closes (calls fail at once, the tunnel stays) and
 // comes back (calls succeed again).
 func TestTunnelSurvivesSSHDRestartAndRemoteOutage(t *testing.T) {
+	t.Parallel()
 	d, sshArgs := relSSHD(t)
 	const pw = "tunnel-test"
 	port, stopRPC := relRPC(t, pw, make(chan struct{}, 1))
@@ -621,6 +626,7 @@ func TestTunnelSurvivesSSHDRestartAndRemoteOutage(t *testing.T) {
 // TestCallHandshakeStallTimesOut: the SSH port accepts but never speaks;
 // `rpcssh call --connect-timeout 500ms` gives up with a hint.
 func TestCallHandshakeStallTimesOut(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -667,6 +673,7 @@ func TestCallHandshakeStallTimesOut(t *testing.T) {
 // serve` (half of them in the middle of a request line) and checks that
 // calls still succeed while they are all held open.
 func TestServeHoldsThousandConnections(t *testing.T) {
+	t.Parallel()
 	const n = 1000
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {

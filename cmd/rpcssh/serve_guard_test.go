@@ -58,6 +58,7 @@ func writeMethods(t *testing.T, dir, toml string) string {
 // secret in the test, hands it to serve as descriptor 3 (not close-on-exec,
 // as a shell's `3<secret` does), and has a method program read fd 3.
 func TestServeInheritedDescriptorsNotPassedToPrograms(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret")
 	if err := os.WriteFile(secret, []byte("inherited-secret\n"), 0o600); err != nil {
@@ -122,6 +123,7 @@ except OSError as e:
 // program) runs as nobody, and root's view of /proc/PID/environ is checked
 // separately: the password's bytes are wiped from it.
 func TestServePasswordHiddenFromPrograms(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/PID/environ and PR_SET_DUMPABLE are Linux")
 	}

@@ -16,6 +16,7 @@ import (
 // runs: the call gets its full answer and serve exits 0 saying it
 // stopped, as it does for SIGTERM (without handling, SIGHUP kills it).
 func TestServeSIGHUPStopsGracefully(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	started := filepath.Join(dir, "started")
 	methods := filepath.Join(dir, "methods.toml")
