@@ -115,3 +115,23 @@ env = ["PATH"]
 		t.Errorf("the runner's environment = %q, want empty", got)
 	}
 }
+
+// The pipe on which the runner answers serve (its descriptor 3, open
+// while the program runs) is not inherited by the program.
+func TestProgramDoesNotGetTheReadyPipe(t *testing.T) {
+	t.Parallel()
+	s := startHost(t, `
+[[method]]
+name = "fds"
+async = true
+argv = ["sh", "-c", "ready=$(readlink /proc/$PPID/fd/3) || exit 2; for f in /proc/$$/fd/*; do [ \"$(readlink $f)\" = \"$ready\" ] && echo \"$f is $ready\"; done; echo checked"]
+env = ["PATH"]
+`, "")
+	id := s.mustCall(t, "fds").(string)
+	if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != program.StateExited || st["exit_code"] != int64(0) {
+		t.Fatalf("status = %v, want exited 0", st)
+	}
+	if got := follow(t, s, id, 0); got != "checked\n" {
+		t.Errorf("output = %q, want %q (no descriptor of the program is the runner's ready pipe)", got, "checked\n")
+	}
+}
