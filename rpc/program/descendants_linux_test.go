@@ -48,22 +48,24 @@ func grandchild(t *testing.T, pidfile string) int {
 }
 
 func TestSetsidGrandchildIsKilled(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name, mode, timeout string
-		end                 func(s *testServer, id string)
+		end                 func(t *testing.T, s *testServer, id string)
 		state               string
 	}{
-		{"cancel", "wait", "0s", func(s *testServer, id string) { s.mustCall(t, "jobs.cancel", id) }, program.StateCancelled},
-		{"exit", "exit", "0s", func(s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateExited},
-		{"timeout", "wait", "1s", func(s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateTimeout},
+		{"cancel", "wait", "0s", func(t *testing.T, s *testServer, id string) { s.mustCall(t, "jobs.cancel", id) }, program.StateCancelled},
+		{"exit", "exit", "0s", func(t *testing.T, s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateExited},
+		{"timeout", "wait", "1s", func(t *testing.T, s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateTimeout},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := startHost(t, strings.Replace(setsidMethods, "{timeout}", tt.timeout, 1), "")
 			pidfile := filepath.Join(t.TempDir(), "pid")
 			id := s.mustCall(t, "daemon", pidfile, tt.mode).(string)
 			pid := grandchild(t, pidfile)
 			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-			tt.end(s, id)
+			tt.end(t, s, id)
 			if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != tt.state {
 				t.Errorf("status = %v, want %s", st, tt.state)
 			}
@@ -77,6 +79,7 @@ func TestSetsidGrandchildIsKilled(t *testing.T) {
 // A sync method's program runs under serve, not a runner: on its timeout
 // a setsid grandchild it still waits for is found below it and killed.
 func TestSyncTimeoutKillsSetsidGrandchild(t *testing.T) {
+	t.Parallel()
 	pidfile := filepath.Join(t.TempDir(), "pid")
 	s := startHost(t, `
 [[method]]
