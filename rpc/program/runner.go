@@ -52,7 +52,8 @@ const readyFD = 3
 // its own. It reads what to run from standard input, answers on file
 // descriptor 3 once the program has started, waits for the program,
 // and records its end in dir (the job's directory, the command's last
-// argument) atomically. It outlives serve: a later serve reads what it
+// argument) atomically, then closes descriptor 3 (which the program
+// does not inherit), telling serve to look. It outlives serve: a later serve reads what it
 // recorded. ctx ending (the runner got SIGTERM from jobs.cancel, or
 // SIGINT) cancels the job: SIGTERM to the program's process group,
 // SIGKILL after the method's kill_grace. On Linux the runner is a child
