@@ -48,22 +48,24 @@ func grandchild(t *testing.T, pidfile string) int {
 }
 
 func TestSetsidGrandchildIsKilled(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name, mode, timeout string
-		end                 func(s *testServer, id string)
+		end                 func(t *testing.T, s *testServer, id string)
 		state               string
 	}{
-		{"cancel", "wait", "0s", func(s *testServer, id string) { s.mustCall(t, "jobs.cancel", id) }, program.StateCancelled},
-		{"exit", "exit", "0s", func(s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateExited},
-		{"timeout", "wait", "1s", func(s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateTimeout},
+		{"cancel", "wait", "0s", func(t *testing.T, s *testServer, id string) { s.mustCall(t, "jobs.cancel", id) }, program.StateCancelled},
+		{"exit", "exit", "0s", func(t *testing.T, s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateExited},
+		{"timeout", "wait", "1s", func(t *testing.T, s *testServer, id string) { s.mustCall(t, "jobs.wait", id, 15) }, program.StateTimeout},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := startHost(t, strings.Replace(setsidMethods, "{timeout}", tt.timeout, 1), "")
 			pidfile := filepath.Join(t.TempDir(), "pid")
 			id := s.mustCall(t, "daemon", pidfile, tt.mode).(string)
 			pid := grandchild(t, pidfile)
 			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-			tt.end(s, id)
+			tt.end(t, s, id)
 			if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != tt.state {
 				t.Errorf("status = %v, want %s", st, tt.state)
 			}
@@ -77,6 +79,7 @@ func TestSetsidGrandchildIsKilled(t *testing.T) {
 // A sync method's program runs under serve, not a runner: on its timeout
 // a setsid grandchild it still waits for is found below it and killed.
 func TestSyncTimeoutKillsSetsidGrandchild(t *testing.T) {
+	t.Parallel()
 	pidfile := filepath.Join(t.TempDir(), "pid")
 	s := startHost(t, `
 [[method]]
@@ -113,5 +116,25 @@ env = ["PATH"]
 	}
 	if got := follow(t, s, id, 0); got != "end\n" {
 		t.Errorf("the runner's environment = %q, want empty", got)
+	}
+}
+
+// The pipe on which the runner answers serve (its descriptor 3, open
+// while the program runs) is not inherited by the program.
+func TestProgramDoesNotGetTheReadyPipe(t *testing.T) {
+	t.Parallel()
+	s := startHost(t, `
+[[method]]
+name = "fds"
+async = true
+argv = ["sh", "-c", "ready=$(readlink /proc/$PPID/fd/3) || exit 2; for f in /proc/$$/fd/*; do [ \"$(readlink $f)\" = \"$ready\" ] && echo \"$f is $ready\"; done; echo checked"]
+env = ["PATH"]
+`, "")
+	id := s.mustCall(t, "fds").(string)
+	if st := result(t, s.mustCall(t, "jobs.wait", id, 15)); st["state"] != program.StateExited || st["exit_code"] != int64(0) {
+		t.Fatalf("status = %v, want exited 0", st)
+	}
+	if got := follow(t, s, id, 0); got != "checked\n" {
+		t.Errorf("output = %q, want %q (no descriptor of the program is the runner's ready pipe)", got, "checked\n")
 	}
 }

@@ -8,6 +8,7 @@ import (
 // TestMethodHelpWritesNumbersAsInTheFile: bounds as written in the methods
 // file (max 1000000, not 1e+06), numeric defaults unquoted, text quoted.
 func TestMethodHelpWritesNumbersAsInTheFile(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [[method]]
 name = "sim"

@@ -23,6 +23,7 @@ env = ["PATH"]
 `
 
 func TestJobFilesRefuseSymlinks(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, helloMethod, "")
 	secret := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secret, []byte("the secret\n"), 0o600); err != nil {
@@ -77,6 +78,7 @@ func TestJobFilesRefuseSymlinks(t *testing.T) {
 }
 
 func TestPlantedMetaSymlinkIsSkipped(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, helloMethod, "")
 	id := s.mustCall(t, "hello").(string)
 	s.mustCall(t, "jobs.wait", id, 15)

@@ -39,7 +39,9 @@ const (
 
 const (
 	// watchInterval is how often serve looks at its running jobs'
-	// directories for an end their runners recorded.
+	// directories for an end their runners recorded. It also looks at
+	// once when a runner it started closes its ready pipe or exits; the
+	// interval is for the jobs it adopted and what else the events miss.
 	watchInterval = 200 * time.Millisecond
 	// runnerAnswerBound is how long a runner may take to start the program.
 	runnerAnswerBound = 30 * time.Second
@@ -89,8 +91,11 @@ type jobStore struct {
 	keys    map[string]*job   // by idempotency key
 	closed  bool
 
-	stop    chan struct{}
-	watcher sync.WaitGroup
+	stop     chan struct{}
+	watcher  sync.WaitGroup
+	interval time.Duration     // of the watcher's polls
+	kicks    chan struct{}     // a runner's end: the watcher looks now
+	pipes    map[*os.File]bool // ready pipes of the runners serve started; s.mu
 }
 
 func openStore(stateDir string, log *slog.Logger) (*jobStore, error) {
@@ -111,7 +116,8 @@ func openStore(stateDir string, log *slog.Logger) (*jobStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("program: state directory: %w", err)
 	}
-	return &jobStore{dir: dir, log: log, jobs: jobs, running: map[string]int{}}, nil
+	return &jobStore{dir: dir, log: log, jobs: jobs, running: map[string]int{},
+		interval: watchInterval, kicks: make(chan struct{}, 1), pipes: map[*os.File]bool{}}, nil
 }
 
 // begin makes a store opened by openStore run: it counts the jobs a
@@ -297,7 +303,12 @@ func (s *jobStore) spawn(dir string, spec runSpec) (readyMsg, error) {
 	if err != nil {
 		return msg, err
 	}
-	defer r.Close()
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			r.Close()
+		}
+	}()
 	cmd := exec.Command(s.runner[0], append(slices.Clone(s.runner[1:]), dir)...)
 	cmd.Env = []string{}
 	cmd.Dir = dir
@@ -309,7 +320,10 @@ func (s *jobStore) spawn(dir string, spec runSpec) (readyMsg, error) {
 	if err != nil {
 		return msg, fmt.Errorf("start job runner %s: %w", s.runner[0], err)
 	}
-	go func() { _ = cmd.Wait() }() // reaps it; how the job ends is read from its directory
+	go func() { // reaps it; how the job ends is read from its directory
+		_ = cmd.Wait()
+		s.kick() // gone without recording an end: lost, found now
+	}()
 	_ = r.SetReadDeadline(time.Now().Add(runnerAnswerBound))
 	line, err := bufio.NewReader(io.LimitReader(r, 1<<16)).ReadBytes('\n')
 	if err != nil {
@@ -323,7 +337,31 @@ func (s *jobStore) spawn(dir string, spec runSpec) (readyMsg, error) {
 	if msg.Error != "" {
 		return msg, &rpc.Fault{Code: codeApplication, Message: msg.Error}
 	}
+	// The runner closes the pipe once it has recorded the end (or dies):
+	// that is when to look, not at the next poll nor when it exits.
+	s.mu.Lock()
+	if !s.closed {
+		_ = r.SetReadDeadline(time.Time{})
+		s.pipes[r], handedOver = true, true
+		go func() {
+			_, _ = io.Copy(io.Discard, r)
+			s.kick()
+			s.mu.Lock()
+			delete(s.pipes, r)
+			s.mu.Unlock()
+			r.Close()
+		}()
+	}
+	s.mu.Unlock()
 	return msg, nil
+}
+
+// kick makes the watcher look at the running jobs now.
+func (s *jobStore) kick() {
+	select {
+	case s.kicks <- struct{}{}:
+	default: // it will look anyway
+	}
 }
 
 // dispatch starts the queued jobs of a method while it has free slots.
@@ -374,7 +412,7 @@ func (s *jobStore) end(j *job, heldSlot bool, update func(*jobMeta)) {
 // watch notices the ends the runners record, and runners that vanished.
 func (s *jobStore) watch() {
 	defer s.watcher.Done()
-	t := time.NewTicker(watchInterval)
+	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	lastPrune := time.Now()
 	for {
@@ -382,6 +420,7 @@ func (s *jobStore) watch() {
 		case <-s.stop:
 			return
 		case <-t.C:
+		case <-s.kicks:
 		}
 		s.mu.Lock()
 		var running []*job
@@ -442,6 +481,11 @@ func (s *jobStore) close(cancelJobs bool) {
 	}
 	close(s.stop)
 	s.watcher.Wait()
+	s.mu.Lock()
+	for r := range s.pipes {
+		r.Close() // ends its reader; the runner goes on
+	}
+	s.mu.Unlock()
 }
 
 func (s *jobStore) get(id string) (*job, error) {

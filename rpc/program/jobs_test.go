@@ -67,6 +67,7 @@ func follow(t *testing.T, s *testServer, id string, offset int64) string {
 }
 
 func TestAsyncJobOutlivesTheCaller(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, jobMethods, "")
 	// The caller starts the job and goes away at once: its context ends
 	// and its connections are closed.
@@ -107,6 +108,7 @@ func TestAsyncJobOutlivesTheCaller(t *testing.T) {
 }
 
 func TestJobWaitAndCancel(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, jobMethods, "")
 	id := s.mustCall(t, "sleep", 30).(string)
 	st := result(t, s.mustCall(t, "jobs.wait", id, 0.1))
@@ -120,6 +122,7 @@ func TestJobWaitAndCancel(t *testing.T) {
 }
 
 func TestJobOutputCap(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [[method]]
 name = "noisy"
@@ -138,6 +141,7 @@ output_cap = 1000
 }
 
 func TestRestartKeepsFinishedJobs(t *testing.T) {
+	t.Parallel()
 	needTools(t)
 	state := t.TempDir()
 	path := writeMethods(t, jobMethods)
@@ -173,6 +177,7 @@ func TestRestartKeepsFinishedJobs(t *testing.T) {
 }
 
 func TestCancelJobsOnClose(t *testing.T) {
+	t.Parallel()
 	needTools(t)
 	state := t.TempDir()
 	f := mustLoad(t, writeMethods(t, jobMethods))
@@ -267,6 +272,7 @@ func startDyingServe(t *testing.T, path, state string, secs float64) string {
 }
 
 func TestKilledServeJobIsAdopted(t *testing.T) {
+	t.Parallel()
 	needTools(t)
 	state := t.TempDir()
 	path := writeMethods(t, jobMethods)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestRestartMarksLostJobs(t *testing.T) {
+	t.Parallel()
 	needTools(t)
 	state := t.TempDir()
 	path := writeMethods(t, jobMethods)

@@ -15,6 +15,9 @@ func newGroup(cmd *exec.Cmd) {}
 // detach is a no-op: there are no sessions.
 func detach(cmd *exec.Cmd) {}
 
+// noInherit is a no-op: handles are not inherited unless marked so.
+func noInherit(fd int) {}
+
 func terminate(pid int) { killGroup(pid) }
 
 func killGroup(pid int) {

@@ -17,6 +17,10 @@ func newGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: t
 // signal sent to serve's process group, reaches it.
 func detach(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} }
 
+// noInherit marks a descriptor the process inherited close-on-exec, so
+// the programs it starts do not get it.
+func noInherit(fd int) { syscall.CloseOnExec(fd) }
+
 // terminate asks the program's process group to stop (SIGTERM).
 func terminate(pid int) { _ = syscall.Kill(-pid, syscall.SIGTERM) }
 

@@ -32,6 +32,7 @@ env = ["PATH"]
 `
 
 func TestQueueRunsInOrderAcrossRestart(t *testing.T) {
+	t.Parallel()
 	needTools(t)
 	state := t.TempDir()
 	f := mustLoad(t, writeMethods(t, queueMethods))
@@ -74,6 +75,7 @@ func TestQueueRunsInOrderAcrossRestart(t *testing.T) {
 }
 
 func TestQueuedJobCancel(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, queueMethods, "")
 	first := s.mustCall(t, "step", 1).(string)
 	queued := s.mustCall(t, "step", 2).(string)
@@ -104,6 +106,7 @@ func callKeyed(t *testing.T, s *testServer, key, method string, args ...any) (st
 }
 
 func TestIdempotencyKeyStartsOneJob(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, queueMethods, "")
 	a, err := callKeyed(t, s, "run-42", "step", 1)
 	if err != nil {
@@ -136,6 +139,7 @@ func TestIdempotencyKeyStartsOneJob(t *testing.T) {
 // A queued job whose runner had begun (its output exists) when serve
 // stopped is not started a second time.
 func TestQueuedJobWithStartedRunnerIsNotStartedAgain(t *testing.T) {
+	t.Parallel()
 	needTools(t)
 	state := t.TempDir()
 	f := mustLoad(t, writeMethods(t, queueMethods))

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMaxJobsRemovesOldestFinished(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [jobs]
 max_jobs = 3
@@ -70,6 +71,7 @@ kill_grace = "100ms"
 }
 
 func TestOutputQuotaRefusesAStart(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [jobs]
 max_output = "2500B"
@@ -114,6 +116,7 @@ type = "double"
 }
 
 func TestRetentionRemovesOldFinishedJobs(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [jobs]
 retention = "1s"
@@ -137,6 +140,7 @@ env = ["PATH"]
 }
 
 func TestJobsListIsPaged(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [[method]]
 name = "quick"

@@ -41,7 +41,10 @@ type readyMsg struct {
 	Error   string    `json:"error,omitempty"`
 }
 
-// readyFD is the descriptor on which a runner answers serve.
+// readyFD is the descriptor on which a runner answers serve. The runner
+// keeps it open while the program runs and closes it once the program's
+// end is recorded (or when it dies): serve, reading it to its end, then
+// looks at the job at once instead of at its next poll.
 const readyFD = 3
 
 // RunRunner is the body of a job's runner process, the small supervisor
@@ -49,7 +52,8 @@ const readyFD = 3
 // its own. It reads what to run from standard input, answers on file
 // descriptor 3 once the program has started, waits for the program,
 // and records its end in dir (the job's directory, the command's last
-// argument) atomically. It outlives serve: a later serve reads what it
+// argument) atomically, then closes descriptor 3 (which the program
+// does not inherit), telling serve to look. It outlives serve: a later serve reads what it
 // recorded. ctx ending (the runner got SIGTERM from jobs.cancel, or
 // SIGINT) cancels the job: SIGTERM to the program's process group,
 // SIGKILL after the method's kill_grace. On Linux the runner is a child
@@ -75,17 +79,21 @@ func RunRunner(ctx context.Context, dir string) error {
 		return errors.New("program: job runner: no ready pipe on descriptor 3: runners are started by serve, not by hand")
 	}
 	defer ready.Close()
+	noInherit(readyFD) // the program must not hold serve's pipe open
 	return supervise(ctx, dir, os.Stdin, ready)
 }
 
-// supervise runs the job described on spec in dir and answers on ready.
+// supervise runs the job described on spec in dir and answers on ready,
+// which it closes once the job's end is recorded (or it failed).
 func supervise(ctx context.Context, dir string, specIn io.Reader, ready io.Writer) error {
-	answer := func(msg readyMsg) {
-		data, _ := json.Marshal(msg)
-		_, _ = ready.Write(append(data, '\n')) // serve may be gone: nothing to tell then
+	closeReady := func() {
 		if c, ok := ready.(io.Closer); ok {
 			c.Close()
 		}
+	}
+	answer := func(msg readyMsg) {
+		data, _ := json.Marshal(msg)
+		_, _ = ready.Write(append(data, '\n')) // serve may be gone: nothing to tell then
 	}
 	fail := func(err error) error {
 		msg := err.Error()
@@ -94,6 +102,7 @@ func supervise(ctx context.Context, dir string, specIn io.Reader, ready io.Write
 			msg = f.Message
 		}
 		answer(readyMsg{Error: msg})
+		closeReady()
 		return fmt.Errorf("program: job runner: %w", err)
 	}
 	if !filepath.IsAbs(dir) || !reJobID.MatchString(filepath.Base(dir)) {
@@ -148,7 +157,9 @@ func supervise(ctx context.Context, dir string, specIn io.Reader, ready io.Write
 	if werr != nil {
 		x.Error = "writing output: " + werr.Error()
 	}
-	if err := writeJSON(dir, exitFile, x); err != nil {
+	err = writeJSON(dir, exitFile, x)
+	closeReady() // serve looks now: the end is on disk (or never will be)
+	if err != nil {
 		return fmt.Errorf("program: job runner: record the end: %w", err)
 	}
 	return nil

@@ -83,6 +83,7 @@ func argvOf(t *testing.T, v any) []string {
 }
 
 func TestTypedParams(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, typedMethods, "")
 	when := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
 	tests := []struct {
@@ -107,6 +108,7 @@ func TestTypedParams(t *testing.T) {
 }
 
 func TestBadParamsFault(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, typedMethods, "")
 	tests := []struct {
 		name string
@@ -132,6 +134,7 @@ func TestBadParamsFault(t *testing.T) {
 }
 
 func TestInjectionIsOneLiteralArgument(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [[method]]
 name = "echo"
@@ -262,6 +265,7 @@ argv = ["no-such-program-rpcssh"]
 }
 
 func TestOutputCap(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, `
 [[method]]
 name = "big"
@@ -279,6 +283,7 @@ output_cap = 1001
 }
 
 func TestConcurrencyLimitHolds(t *testing.T) {
+	t.Parallel()
 	log := filepath.Join(t.TempDir(), "log")
 	s := startHost(t, `
 [[method]]
@@ -332,6 +337,7 @@ max_concurrent = 2
 }
 
 func TestIntrospection(t *testing.T) {
+	t.Parallel()
 	s := startHost(t, typedMethods, "")
 	sigs := s.mustCall(t, "system.methodSignature", "show").([]any)
 	if len(sigs) != 9 {

@@ -31,6 +31,7 @@ func alive(pid int) bool {
 }
 
 func TestTimeoutKillsTheProcessGroup(t *testing.T) {
+	t.Parallel()
 	pidfile := filepath.Join(t.TempDir(), "pid")
 	s := startHost(t, `
 [[method]]
