@@ -13,16 +13,21 @@ import (
 	"github.com/rpcssh/rpcssh/rpc/program"
 )
 
+// queueMethods' step runs until its gate file exists (at most 30 s), so
+// a test decides when the job running ends, however slow the machine.
 const queueMethods = `
 [[method]]
 name = "step"
 async = true
-argv = ["sh", "-c", "echo start $0; sleep 0.3; echo end $0", "{n}"]
+argv = ["sh", "-c", 'echo start $0; i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo end $0', "{n}", "{gate}"]
 max_concurrent = 1
 max_queued = 4
 [[method.param]]
 name = "n"
 type = "int"
+[[method.param]]
+name = "gate"
+type = "string"
 
 [[method]]
 name = "other"
@@ -37,11 +42,12 @@ func TestQueueRunsInOrderAcrossRestart(t *testing.T) {
 	state := t.TempDir()
 	f := mustLoad(t, writeMethods(t, queueMethods))
 	s1 := startHostFile(t, f, state)
+	gate, openGate := newGate(t)
 	var ids []string
 	for i := range 5 {
-		ids = append(ids, s1.mustCall(t, "step", i).(string))
+		ids = append(ids, s1.mustCall(t, "step", i, gate).(string))
 	}
-	if _, err := s1.call(t, "step", 5); faultCode(err) != rpc.CodeApplication || !strings.Contains(err.Error(), "max_queued = 4") {
+	if _, err := s1.call(t, "step", 5, gate); faultCode(err) != rpc.CodeApplication || !strings.Contains(err.Error(), "max_queued = 4") {
 		t.Errorf("a sixth start: error = %v, want a busy fault naming max_queued", err)
 	}
 	for i, id := range ids {
@@ -57,6 +63,7 @@ func TestQueueRunsInOrderAcrossRestart(t *testing.T) {
 	s1.host.Close() // serve restarts with four jobs queued: none is lost
 
 	s2 := startHostFile(t, f, state)
+	openGate()
 	var prevEnd time.Time
 	for i, id := range ids {
 		st := result(t, s2.mustCall(t, "jobs.wait", id, 30))
@@ -77,9 +84,10 @@ func TestQueueRunsInOrderAcrossRestart(t *testing.T) {
 func TestQueuedJobCancel(t *testing.T) {
 	t.Parallel()
 	s := startHost(t, queueMethods, "")
-	first := s.mustCall(t, "step", 1).(string)
-	queued := s.mustCall(t, "step", 2).(string)
-	last := s.mustCall(t, "step", 3).(string)
+	gate, openGate := newGate(t)
+	first := s.mustCall(t, "step", 1, gate).(string)
+	queued := s.mustCall(t, "step", 2, gate).(string)
+	last := s.mustCall(t, "step", 3, gate).(string)
 	st := result(t, s.mustCall(t, "jobs.cancel", queued))
 	if st["state"] != program.StateCancelled || st["error"] != "cancelled by jobs.cancel" {
 		t.Errorf("queued job after jobs.cancel: %v, want cancelled", st)
@@ -87,11 +95,26 @@ func TestQueuedJobCancel(t *testing.T) {
 	if st := result(t, s.mustCall(t, "jobs.status", last)); st["queue_position"] != int64(1) {
 		t.Errorf("the job behind it: %v, want queue position 1", st)
 	}
+	openGate()
 	for _, id := range []string{first, last} {
 		if st := result(t, s.mustCall(t, "jobs.wait", id, 30)); st["state"] != program.StateExited {
 			t.Errorf("job %s: %v, want exited", id, st)
 		}
 	}
+}
+
+// newGate returns the path of a step job's gate and a func that opens it,
+// which also runs when the test ends.
+func newGate(t *testing.T) (string, func()) {
+	t.Helper()
+	gate := filepath.Join(t.TempDir(), "gate")
+	open := func() {
+		if err := os.WriteFile(gate, nil, 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(open) // before TempDir's removal: cleanups run last first
+	return gate, open
 }
 
 // callKeyed starts method with an Idempotency-Key header.
@@ -108,30 +131,32 @@ func callKeyed(t *testing.T, s *testServer, key, method string, args ...any) (st
 func TestIdempotencyKeyStartsOneJob(t *testing.T) {
 	t.Parallel()
 	s := startHost(t, queueMethods, "")
-	a, err := callKeyed(t, s, "run-42", "step", 1)
+	gate, openGate := newGate(t)
+	openGate()
+	a, err := callKeyed(t, s, "run-42", "step", 1, gate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := callKeyed(t, s, "run-42", "step", 1)
+	b, err := callKeyed(t, s, "run-42", "step", 1, gate)
 	if err != nil || b != a {
 		t.Errorf("second start with the same key = %q, %v; want the first job %q", b, err, a)
 	}
 	if list := s.mustCall(t, "jobs.list").([]any); len(list) != 1 {
 		t.Errorf("jobs.list has %d jobs, want 1", len(list))
 	}
-	if c, err := callKeyed(t, s, "run-43", "step", 1); err != nil || c == a {
+	if c, err := callKeyed(t, s, "run-43", "step", 1, gate); err != nil || c == a {
 		t.Errorf("another key = %q, %v; want a new job", c, err)
 	}
 	if _, err := callKeyed(t, s, "run-42", "other"); faultCode(err) != rpc.CodeInvalidParams {
 		t.Errorf("the key for another method: error = %v, want invalid params", err)
 	}
-	if _, err := callKeyed(t, s, "bad key", "step", 1); faultCode(err) != rpc.CodeInvalidParams {
+	if _, err := callKeyed(t, s, "bad key", "step", 1, gate); faultCode(err) != rpc.CodeInvalidParams {
 		t.Errorf("a key with a space: error = %v, want invalid params", err)
 	}
 	// After a restart the key still names the job.
 	s.host.Close()
 	s2 := startHostFile(t, mustLoad(t, filepath.Join(s.dir, "methods.toml")), s.state)
-	if d, err := callKeyed(t, s2, "run-42", "step", 1); err != nil || d != a {
+	if d, err := callKeyed(t, s2, "run-42", "step", 1, gate); err != nil || d != a {
 		t.Errorf("the key after a restart = %q, %v; want %q", d, err, a)
 	}
 }
@@ -144,8 +169,9 @@ func TestQueuedJobWithStartedRunnerIsNotStartedAgain(t *testing.T) {
 	state := t.TempDir()
 	f := mustLoad(t, writeMethods(t, queueMethods))
 	s1 := startHostFile(t, f, state)
-	s1.mustCall(t, "step", 1)
-	queued := s1.mustCall(t, "step", 2).(string)
+	gate, _ := newGate(t)
+	s1.mustCall(t, "step", 1, gate)
+	queued := s1.mustCall(t, "step", 2, gate).(string)
 	s1.host.Close()
 	if err := os.WriteFile(filepath.Join(state, "jobs", queued, "output"), nil, 0o600); err != nil {
 		t.Fatal(err)
