@@ -195,6 +195,10 @@ func TestInstallRealSSHD(t *testing.T) {
 		if !errors.As(err, &se) || se.Step != "start" || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "put back") {
 			t.Fatalf("Install(busy port) error = %v, want a start error quoting serve's log and the rollback", err)
 		}
+		// The serve exited at once: that is seen, not waited out.
+		if !strings.Contains(err.Error(), "exited before it answered") || strings.Contains(err.Error(), "did not answer within") {
+			t.Errorf("Install(busy port) error = %v, want it to say the serve exited, not that it timed out", err)
+		}
 		info, err := install.QueryServer(ctx, c, port, first.Password)
 		if err != nil || filepath.Base(filepath.Dir(info.Executable)) != first.Binary.ID {
 			t.Errorf("after the rollback: %s, %v; want the old version answering on its port", info.Executable, err)
