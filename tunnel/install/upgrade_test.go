@@ -38,7 +38,8 @@ type = "string"
 // there until the new serve answered, and gone after.
 func TestUpgradeKeepsJob(t *testing.T) {
 	r := newRig(t)
-	binA, binB := buildVersion(t, "v0.1.0"), buildVersion(t, "v0.2.0")
+	bins := buildVersions(t, "v0.1.0", "v0.2.0")
+	binA, binB := bins[0], bins[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c := r.dial(t)
