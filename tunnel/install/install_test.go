@@ -21,6 +21,7 @@ import (
 // no-op re-install, a corrupted upload, a failed start, an upgrade, and
 // uninstall. The steps share the account and depend on each other.
 func TestInstallRealSSHD(t *testing.T) {
+	t.Parallel() // its own account, sshd, ports and builds
 	r := newRig(t)
 	binA := buildRPCSSH(t)
 	binB := variant(t, binA, "B")
