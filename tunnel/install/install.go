@@ -32,7 +32,8 @@ type Options struct {
 	// ModeSystem needs sudo without a password on the host.
 	Mode Mode
 	// StartTimeout bounds the wait for a started serve to answer; 0 means
-	// 20 s.
+	// 20 s. A detached serve that exits ends the wait at once; under
+	// systemd (Restart=on-failure) the wait runs its course.
 	StartTimeout time.Duration
 	// DryRun probes the host (reading only) and returns the plan: nothing
 	// is copied, written, started or stopped.
