@@ -199,6 +199,7 @@ func TestScriptsParse(t *testing.T) {
 		"record":   recordScript(l, Record{ID: "v1-abc", Version: "v1", Mode: ModeDetached, Port: 8000}),
 		"stopAll":  stopAllScript(l, true),
 		"remove":   removeScript(l, true),
+		"exited":   exitedScript(l),
 	}
 	for _, m := range []Mode{ModeUser, ModeSystem, ModeDetached} {
 		scripts["start "+string(m)] = startScript(l, m, 8000, true, false)

@@ -13,8 +13,8 @@ import (
 )
 
 // Conn is the link to the host: exec sessions and connections opened from
-// the host (for the check that serve answers). *tunnel.Client implements
-// it.
+// the host (for the check that serve answers). Its methods may be called
+// from several goroutines at once. *tunnel.Client implements it.
 type Conn interface {
 	// Run runs cmd through the login shell, as `ssh host cmd` does.
 	Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) error

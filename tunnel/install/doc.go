@@ -30,7 +30,8 @@
 //     [ModeSystem] when sudo works, else detached (setsid, pid file, log
 //     file), which does not survive a reboot;
 //  7. check: the new serve must answer rpcssh.version through the SSH
-//     connection within [Options.StartTimeout]; if it does not, the
+//     connection within [Options.StartTimeout] (a detached serve that
+//     exited, on a busy port say, is not waited for); if it does not, the
 //     previous version is put back and restarted. Once the new one answers,
 //     older versions are removed.
 //

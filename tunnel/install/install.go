@@ -32,7 +32,8 @@ type Options struct {
 	// ModeSystem needs sudo without a password on the host.
 	Mode Mode
 	// StartTimeout bounds the wait for a started serve to answer; 0 means
-	// 20 s.
+	// 20 s. A detached serve that exits ends the wait at once; under
+	// systemd (Restart=on-failure) the wait runs its course.
 	StartTimeout time.Duration
 	// DryRun probes the host (reading only) and returns the plan: nothing
 	// is copied, written, started or stopped.
@@ -355,7 +356,7 @@ func (in *installer) start(ctx context.Context, l Layout, bin Binary, mode Mode,
 		if in.opts.DryRun {
 			return nil
 		}
-		in.res.Server, err = in.waitServer(ctx, l, in.opts.Port, bin.ID, bin.Version)
+		in.res.Server, err = in.waitServer(ctx, l, mode, in.opts.Port, bin.ID, bin.Version)
 		if err == nil {
 			return nil
 		}
@@ -364,22 +365,61 @@ func (in *installer) start(ctx context.Context, l Layout, bin Binary, mode Mode,
 }
 
 // waitServer polls rpcssh.version on port until the binary of version
-// directory id answers.
-func (in *installer) waitServer(ctx context.Context, l Layout, port int, id, version string) (ServerInfo, error) {
+// directory id answers, for at most Options.StartTimeout. A serve started
+// detached that is gone (it exited at once, say on a busy port) fails the
+// wait at once: the pid file names it, and the host is asked about it only
+// when a call fails or has had no answer within the poll interval (a busy
+// port's owner may take the call and never answer it).
+func (in *installer) waitServer(ctx context.Context, l Layout, mode Mode, port int, id, version string) (ServerInfo, error) {
+	const poll = 200 * time.Millisecond
 	wctx, cancel := context.WithTimeout(ctx, in.opts.StartTimeout)
 	defer cancel()
+	exited := func() string {
+		if mode != ModeDetached || wctx.Err() != nil {
+			return ""
+		}
+		return in.exitedPID(wctx, l)
+	}
 	var last error
 	for {
+		type answer struct {
+			info ServerInfo
+			err  error
+		}
 		cctx, ccancel := context.WithTimeout(wctx, 5*time.Second)
-		info, err := QueryServer(cctx, in.c, port, in.res.Password)
+		done := make(chan answer, 1)
+		go func() {
+			info, err := QueryServer(cctx, in.c, port, in.res.Password)
+			done <- answer{info, err}
+		}()
+		var a answer
+		pid, checked := "", false
+		select {
+		case a = <-done:
+		case <-time.After(poll):
+			pid, checked = exited(), true
+			if pid != "" {
+				ccancel() // no answer is coming from a serve that is gone
+			}
+			a = <-done
+		}
 		ccancel()
 		switch {
-		case err == nil && runsBinary(info, l, id, version):
-			return info, nil
-		case err == nil:
-			last = fmt.Errorf("127.0.0.1:%d is answered by %s (%s), not %s", port, info.Executable, info.Version, id)
-		default:
-			last = err
+		case a.err == nil && runsBinary(a.info, l, id, version):
+			return a.info, nil
+		case a.err == nil:
+			last = fmt.Errorf("127.0.0.1:%d is answered by %s (%s), not %s", port, a.info.Executable, a.info.Version, id)
+		case pid == "":
+			last = a.err
+		}
+		if !checked {
+			pid = exited()
+		}
+		if pid != "" {
+			if last == nil {
+				return ServerInfo{}, fmt.Errorf("serve (pid %s) exited before it answered on 127.0.0.1:%d", pid, port)
+			}
+			return ServerInfo{}, fmt.Errorf("serve (pid %s) exited before it answered on 127.0.0.1:%d: %w", pid, port, last)
 		}
 		select {
 		case <-wctx.Done():
@@ -387,9 +427,20 @@ func (in *installer) waitServer(ctx context.Context, l Layout, port int, id, ver
 				return ServerInfo{}, ctx.Err()
 			}
 			return ServerInfo{}, fmt.Errorf("serve did not answer within %s: %w", in.opts.StartTimeout, last)
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(poll):
 		}
 	}
+}
+
+// exitedPID returns the pid of the detached serve when it no longer runs,
+// and "" when it runs or that is not known (the host could not be asked,
+// or the pid file is gone).
+func (in *installer) exitedPID(ctx context.Context, l Layout) string {
+	out, err := runScript(ctx, in.c, "check", exitedScript(l))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out)
 }
 
 // runsBinary reports whether the serve that answered runs the binary of
@@ -431,7 +482,7 @@ func (in *installer) rollback(ctx context.Context, l Layout, bin Binary, mode Mo
 	if _, err := runScript(ctx, in.c, "rollback", undo.String()); err != nil {
 		msg += fmt.Sprintf("; the rollback failed too: %v", err)
 	} else if old.ID != "" {
-		if _, err := in.waitServer(ctx, l, old.Port, old.ID, old.Version); err != nil {
+		if _, err := in.waitServer(ctx, l, old.Mode, old.Port, old.ID, old.Version); err != nil {
 			msg += fmt.Sprintf("; but it does not answer: %v", err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 // no-op re-install, a corrupted upload, a failed start, an upgrade, and
 // uninstall. The steps share the account and depend on each other.
 func TestInstallRealSSHD(t *testing.T) {
+	t.Parallel() // its own account, sshd, ports and builds
 	r := newRig(t)
 	binA := buildRPCSSH(t)
 	binB := variant(t, binA, "B")
@@ -194,6 +195,10 @@ func TestInstallRealSSHD(t *testing.T) {
 		var se *install.StepError
 		if !errors.As(err, &se) || se.Step != "start" || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "put back") {
 			t.Fatalf("Install(busy port) error = %v, want a start error quoting serve's log and the rollback", err)
+		}
+		// The serve exited at once: that is seen, not waited out.
+		if !strings.Contains(err.Error(), "exited before it answered") || strings.Contains(err.Error(), "did not answer within") {
+			t.Errorf("Install(busy port) error = %v, want it to say the serve exited, not that it timed out", err)
 		}
 		info, err := install.QueryServer(ctx, c, port, first.Password)
 		if err != nil || filepath.Base(filepath.Dir(info.Executable)) != first.Binary.ID {

@@ -111,6 +111,18 @@ stop_detached() {
 `
 }
 
+// exitedScript prints the pid in the detached serve's pid file when that
+// process no longer runs (or is a zombie), and nothing when it runs or
+// there is no pid file to go by.
+func exitedScript(l Layout) string {
+	return stopDetachedFunc(l) + `pidf=` + quote(l.PidFile()) + `
+[ -f "$pidf" ] || exit 0
+pid=$(cat "$pidf")
+case "$pid" in ''|*[!0-9]*) exit 0;; esac
+alive "$pid" || echo "$pid"
+`
+}
+
 // startScript starts serve in mode (stopping what ran before in that
 // mode) and prints notes for the user on stdout, one per line.
 func startScript(l Layout, mode Mode, port int, methods, linger bool) string {

@@ -37,8 +37,10 @@ type = "string"
 // complete and its exit code recorded. The old version's directory is
 // there until the new serve answered, and gone after.
 func TestUpgradeKeepsJob(t *testing.T) {
+	t.Parallel() // its own account, sshd, ports and builds
 	r := newRig(t)
-	binA, binB := buildVersion(t, "v0.1.0"), buildVersion(t, "v0.2.0")
+	bins := buildVersions(t, "v0.1.0", "v0.2.0")
+	binA, binB := bins[0], bins[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c := r.dial(t)
