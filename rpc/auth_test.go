@@ -131,6 +131,7 @@ func TestAuthRealm(t *testing.T) {
 // sends a little of it, and expects a 401 and the connection closed without
 // the server waiting for (or reading) the rest.
 func TestUnauthenticatedBodyNotRead(t *testing.T) {
+	t.Parallel() // waits on net/http's half second before closing an unread connection; its own server
 	for _, auth := range []string{"", "Authorization: Basic " + basic(testUser, "wrong") + "\r\n"} {
 		_, hs := newTestServer(t, rpc.ServerConfig{})
 		conn := rawConn(t, hs.URL)
@@ -152,6 +153,7 @@ func TestUnauthenticatedBodyNotRead(t *testing.T) {
 // TestOversizedBodyNotRead: with valid credentials, an announced
 // Content-Length past MaxBodyBytes gets 413 at once, unread.
 func TestOversizedBodyNotRead(t *testing.T) {
+	t.Parallel() // waits on net/http's half second before closing an unread connection; its own server
 	_, hs := newTestServer(t, rpc.ServerConfig{})
 	conn := rawConn(t, hs.URL)
 	fmt.Fprintf(conn, "POST /RPC2 HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Length: %d\r\n\r\n<",

@@ -275,6 +275,15 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, args 
 			<-done
 		}()
 		body = pr
+	} else if buf.Len() <= oneWriteBody {
+		// A copy the transport knows to be in memory: net/http then sends
+		// it with the headers in one write. Any other body (requestBody
+		// below) gets the headers sent alone first, and a server that
+		// answers from them and closes (Python's HTTP/1.0 xmlrpc.server on
+		// a wrong path) can make the body's write fail: the call would end
+		// in "broken pipe" instead of the server's answer.
+		body = io.NopCloser(bytes.NewReader(bytes.Clone(buf.Bytes())))
+		c.putBuffer(buf)
 	} else {
 		// The transport closes the body once it is sent, possibly after Do
 		// returned; only then can the buffer be reused.
@@ -356,6 +365,10 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, args 
 
 // errCallDone ends the stream of a request body once its call is over.
 var errCallDone = errors.New("rpc: call over")
+
+// oneWriteBody is the largest request body sent in the same write as its
+// headers: with them, it fits net/http's 4 KiB write buffer.
+const oneWriteBody = 2 << 10
 
 // requestBody returns its buffer to the pool once the transport closed it.
 type requestBody struct {

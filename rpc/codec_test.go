@@ -712,6 +712,7 @@ func python(t *testing.T, script string, stdin []byte) []byte {
 }
 
 func TestPythonDecodesWhatWeEncode(t *testing.T) {
+	t.Parallel() // latency-bound (python3 start-up)
 	tests := []struct {
 		value any
 		repr  string // Python's repr of what xmlrpc.client.loads(use_builtin_types=True) returns
@@ -766,6 +767,7 @@ json.dump(res, sys.stdout)
 }
 
 func TestWeDecodeWhatPythonEncodes(t *testing.T) {
+	t.Parallel() // latency-bound (python3 start-up)
 	out := python(t, `
 import datetime, json, sys, xmlrpc.client as x
 values = [

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -152,21 +153,41 @@ func TestWideIntsAccepted(t *testing.T) {
 	mustEcho(t, newClient(t, hs.URL))
 }
 
-// TestMillionNestedArraysOverHTTP: a 20 MB request of a million nested
-// arrays is a fault naming the depth bound, and the server stays up.
+// TestMillionNestedArraysOverHTTP: a 43 MB request of a million nested
+// arrays (20 MB of openings, 23 MB of closings) is a fault naming the depth
+// bound, and the server stays up.
 func TestMillionNestedArraysOverHTTP(t *testing.T) {
 	const n = 1_000_000
 	_, hs := newTestServer(t, rpc.ServerConfig{})
+	head, tail := `<?xml version="1.0"?><methodCall><methodName>echo</methodName><params><param>`, `</param></params></methodCall>`
+	opening, closing := "<value><array><data>", "</data></array></value>"
 	body := io.MultiReader(
-		strings.NewReader(`<?xml version="1.0"?><methodCall><methodName>echo</methodName><params><param>`),
-		&repeatReader{unit: bytes.Repeat([]byte("<value><array><data>"), 1000), n: n / 1000},
-		&repeatReader{unit: bytes.Repeat([]byte("</data></array></value>"), 1000), n: n / 1000},
-		strings.NewReader(`</param></params></methodCall>`))
-	resp := post(t, hs.URL, body, nil)
+		strings.NewReader(head),
+		&repeatReader{unit: bytes.Repeat([]byte(opening), 1000), n: n / 1000},
+		&repeatReader{unit: bytes.Repeat([]byte(closing), 1000), n: n / 1000},
+		strings.NewReader(tail))
+	// Sent with its length, as a client would, so the server reads it into
+	// one buffer (growing a buffer chunk by chunk to 43 MB is slow under
+	// -race; the chunked path is TestOversizedBodiesRejectedUnread's). The
+	// whole exchange may take longer than testCtx's 20 s on a busy machine,
+	// so it is bounded by the server's own ReadTimeout instead.
+	ctx, cancel := context.WithTimeout(t.Context(), rpc.DefaultReadTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hs.URL, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(head) + n*(len(opening)+len(closing)) + len(tail))
+	req.SetBasicAuth(testUser, testPass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", hs.URL, err)
+	}
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d, want 200 with a fault", resp.StatusCode)
 	}
-	err := rpc.DecodeResponse(resp.Body, rpc.Limits{}, nil)
+	err = rpc.DecodeResponse(resp.Body, rpc.Limits{}, nil)
 	var f *rpc.Fault
 	// The path names every level, so the message is long but bounded by
 	// MaxDepth (about 1.5 KB here).
@@ -252,6 +273,10 @@ func TestOversizedBodiesRejectedUnread(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Each case has its own server and counts, and most of its time
+			// is net/http's wait before closing a connection it did not read
+			// (half a second), so the cases run side by side.
+			t.Parallel()
 			s := rpc.NewServer(rpc.ServerConfig{Username: testUser, Password: testPass, Limits: rpc.Limits{MaxBodyBytes: limit}})
 			register(t, s)
 			var served atomic.Int64

@@ -81,6 +81,7 @@ func userURL(t *testing.T, base, pass string) string {
 
 // TestPythonClient drives our server with Python's xmlrpc.client.
 func TestPythonClient(t *testing.T) {
+	t.Parallel() // latency-bound (python3 start-up); its own server
 	python3(t)
 	tests := []struct {
 		scenario string
@@ -141,6 +142,7 @@ func TestPythonClient(t *testing.T) {
 // accepts gzip; with ServerConfig.Gzip our server answers in gzip, except
 // for a response below 1400 bytes.
 func TestPythonClientGzip(t *testing.T) {
+	t.Parallel() // latency-bound (python3 start-up); its own server
 	python3(t)
 	s := rpc.NewServer(rpc.ServerConfig{Username: testUser, Password: testPass, Gzip: true})
 	register(t, s)
@@ -211,6 +213,7 @@ func startPython(t *testing.T, env []string, args ...string) string {
 // TestSeedServer calls the seed's Basic-auth server (Python's
 // xmlrpc.server) with our client.
 func TestSeedServer(t *testing.T) {
+	t.Parallel() // latency-bound (python3 start-up); its own seed server on port 0
 	const seedPass = "seed-pass"
 	line := startPython(t, []string{"RPC_PASSWORD=" + seedPass},
 		filepath.Join("testdata", "python", "seed_server.py"), "--host", "127.0.0.1", "--port", "0", "--username", testUser)
@@ -299,6 +302,8 @@ func TestSeedServer(t *testing.T) {
 // TestPythonUnixSocketServer calls Python's xmlrpc.server listening on a
 // Unix socket through a unix:// URL.
 func TestPythonUnixSocketServer(t *testing.T) {
+	t.Parallel() // latency-bound (python3 start-up); its own socket directory
+
 	dir, err := os.MkdirTemp("", "rpc") // short: socket paths are limited to ~107 bytes
 	if err != nil {
 		t.Fatal(err)
