@@ -60,6 +60,7 @@ func startOpenSSHMaster(t *testing.T, f *fixture) string {
 }
 
 func TestDialOpenSSHMaster(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	sock := startOpenSSHMaster(t, f)
 
@@ -120,6 +121,7 @@ func opensshAtLeast(t *testing.T, major, minor int) bool {
 }
 
 func TestDialOpenSSHErrors(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	sock := startOpenSSHMaster(t, f)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
