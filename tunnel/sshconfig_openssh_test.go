@@ -19,6 +19,7 @@ import (
 // Relative Include paths are not used: ssh resolves them against the real
 // ~/.ssh, which a test must not write (TestSSHConfigInclude covers them).
 func TestSSHConfigMatchesSSHG(t *testing.T) {
+	t.Parallel()
 	sshPath, err := exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("ssh not installed")
