@@ -102,6 +102,7 @@ func TestWaitAfterClose(t *testing.T) {
 
 // ctx bounds the channel open even when the server never answers it.
 func TestDialContextBoundedOnFrozenServer(t *testing.T) {
+	t.Parallel()
 	p := newInProc(t, tunneltest.Config{})
 	cfg := p.config()
 	cfg.KeepaliveInterval = -1
