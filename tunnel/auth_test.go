@@ -64,6 +64,7 @@ func dialWithSigner(t *testing.T, s ssh.Signer, srvCfg tunneltest.Config) error 
 }
 
 func TestLoadKeyFormats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		name     string
@@ -116,6 +117,7 @@ func TestLoadKeyFormats(t *testing.T) {
 }
 
 func TestLoadKeyEncrypted(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, format := range []string{"openssh", "PEM"} {
 		t.Run(format, func(t *testing.T) {

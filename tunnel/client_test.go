@@ -170,6 +170,7 @@ func net6Listen() (net.Listener, error) { return net.Listen("tcp", "[::1]:0") }
 func goroutineBase() int { return runtime.NumGoroutine() }
 
 func TestDialHandshakeStallBoundedByContext(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		stall tunneltest.Stall
@@ -178,6 +179,7 @@ func TestDialHandshakeStallBoundedByContext(t *testing.T) {
 		{"silent after version line", tunneltest.StallAfterVersion},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := newInProc(t, tunneltest.Config{Stall: tt.stall})
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()

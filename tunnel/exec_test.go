@@ -18,6 +18,7 @@ import (
 // TestRunRealSSHD runs commands through OpenSSH's sshd: streams, the exit
 // status, and a context that ends a command that would run on.
 func TestRunRealSSHD(t *testing.T) {
+	t.Parallel()
 	// A fresh account with an empty home: no login-shell start-up files
 	// (root's ~/.bashrc ran pyenv, whose lock a session killed by the
 	// context test below left behind, stalling every later root shell).

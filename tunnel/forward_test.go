@@ -119,6 +119,7 @@ func TestDialContextErrors(t *testing.T) {
 
 // The same refusals from OpenSSH's sshd: the mapping rests on its wording.
 func TestDialContextErrorsFromOpenSSH(t *testing.T) {
+	t.Parallel()
 	dial := func(sc tunneltest.SSHDConfig) *tunnel.Client {
 		s := tunneltest.StartSSHD(t, sc)
 		kh := filepath.Join(t.TempDir(), "known_hosts")

@@ -50,6 +50,7 @@ func rpcOverTunnel(t *testing.T, c *tunnel.Client, entered chan<- struct{}) (*rp
 // call must fail on its own, within a few intervals, though its ctx allows
 // a minute.
 func TestRPCCallOnFrozenSSHD(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	cfg := sshdClientConfig(t, s)
 	cfg.KeepaliveInterval = 200 * time.Millisecond
@@ -94,6 +95,7 @@ func TestRPCCallOnFrozenSSHD(t *testing.T) {
 // fails at once with an error matching tunnel.ErrRemoteConnectFailed, and
 // the SSH link stays usable.
 func TestRPCCallRemotePortClosed(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	c := sshdDial(t, sshdClientConfig(t, s))
 	l, err := net.Listen("tcp", "127.0.0.1:0")

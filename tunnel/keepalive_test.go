@@ -28,6 +28,7 @@ func waitDone(t *testing.T, c *tunnel.Client, bound time.Duration) error {
 // A frozen server (reads nothing, answers nothing) is detected by the
 // keepalive and Wait returns with the cause.
 func TestKeepaliveFrozenServer(t *testing.T) {
+	t.Parallel()
 	p := newInProc(t, tunneltest.Config{})
 	cfg := p.config()
 	cfg.KeepaliveInterval = 100 * time.Millisecond
@@ -50,6 +51,7 @@ func TestKeepaliveFrozenServer(t *testing.T) {
 // and the number of misses leave a loaded machine's scheduler 600 ms to
 // deliver an answer (20 ms and 1 miss did not, on a busy CI machine).
 func TestKeepaliveFailureReplyMeansAlive(t *testing.T) {
+	t.Parallel()
 	const (
 		interval = 200 * time.Millisecond
 		misses   = 3
@@ -100,6 +102,7 @@ func TestWaitAfterClose(t *testing.T) {
 
 // ctx bounds the channel open even when the server never answers it.
 func TestDialContextBoundedOnFrozenServer(t *testing.T) {
+	t.Parallel()
 	p := newInProc(t, tunneltest.Config{})
 	cfg := p.config()
 	cfg.KeepaliveInterval = -1

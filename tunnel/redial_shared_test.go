@@ -16,6 +16,7 @@ import (
 // Redialer dials no link of its own; after Shared's first error it dials
 // its own and never asks Shared again.
 func TestRedialerShared(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	echo := startEchoServer(t)
 	cfg := sshdClientConfig(t, s)

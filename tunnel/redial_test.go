@@ -202,6 +202,7 @@ func TestRedialerCloseStopsWaiters(t *testing.T) {
 }
 
 func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	base := sshdClientConfig(t, s)
 	emptyKH := filepath.Join(t.TempDir(), "empty_known_hosts")
@@ -244,6 +245,7 @@ func TestRedialerPermanentErrorsAreNotRetried(t *testing.T) {
 }
 
 func TestRedialerSharesOneDial(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	echo := startEchoServer(t)
 	cfg := sshdClientConfig(t, s)
@@ -301,6 +303,7 @@ func TestRedialerSharesOneDial(t *testing.T) {
 }
 
 func TestRedialerForwardEnds(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	echo := startEchoServer(t)
 	emptyKH := filepath.Join(t.TempDir(), "known_hosts")

@@ -75,6 +75,7 @@ func knownHostsFor(t *testing.T, s *tunneltest.SSHD, host string) string {
 // A host reachable only through ProxyCommand: its HostName does not
 // resolve, and nc is what reaches the sshd's port.
 func TestProxyCommandReachesSSHD(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("nc"); err != nil {
 		t.Skip("nc not installed")
 	}
@@ -100,6 +101,7 @@ func TestProxyCommandReachesSSHD(t *testing.T) {
 // ProxyJump through a bastion sshd written as ssh users do it:
 // ProxyCommand ssh -W %h:%p bastion.
 func TestProxyCommandSSHWThroughBastion(t *testing.T) {
+	t.Parallel()
 	sshPath, err := exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("ssh not installed")
@@ -133,6 +135,7 @@ func TestProxyCommandSSHWThroughBastion(t *testing.T) {
 // A ProxyCommand that exits before SSH is up is an error naming the
 // command and its exit status; its stderr is passed through.
 func TestProxyCommandEarlyExit(t *testing.T) {
+	t.Parallel()
 	var stderr syncBuffer
 	config := "Host p\n  User me\n  ProxyCommand echo proxy-oops >&2; exit 3\n  UserKnownHostsFile /dev/null\n"
 	home := t.TempDir()
@@ -157,6 +160,7 @@ func TestProxyCommandEarlyExit(t *testing.T) {
 // Closing the client ends the ProxyCommand process; a Redialer runs the
 // command again after the link is lost.
 func TestProxyCommandEndsWithClientAndRunsAgainOnRedial(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("nc"); err != nil {
 		t.Skip("nc not installed")
 	}
@@ -229,6 +233,7 @@ func TestProxyCommandEndsWithClientAndRunsAgainOnRedial(t *testing.T) {
 // key (not an unknown host that accept-new would add), hashed or plain.
 // ssh's own verdict is checked in the same test.
 func TestHostNameCaseKnownHosts(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	other, err := ssh.NewSignerFromKey(newEd25519(t))
 	if err != nil {
@@ -291,6 +296,7 @@ func TestHostNameCaseKnownHosts(t *testing.T) {
 // On authentication failure the error names the user and every key
 // offered, with its fingerprint.
 func TestAuthErrorListsKeysOffered(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	dir := t.TempDir()
 	wrong := filepath.Join(dir, "wrong")
@@ -318,6 +324,7 @@ func TestAuthErrorListsKeysOffered(t *testing.T) {
 // ssh -i key.pub works when the agent holds the private key; the private
 // key file need not exist.
 func TestIdentityPubWithKeyInAgent(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	keyBytes, err := os.ReadFile(s.ClientKeyPath)
 	if err != nil {
@@ -381,6 +388,7 @@ func startAgent(t *testing.T, n int) (string, []ssh.PublicKey) {
 // IdentitiesOnly keeps the agent's other keys out; IdentityAgent picks the
 // socket, none, SSH_AUTH_SOCK or $VAR.
 func TestResolveAgentSelection(t *testing.T) {
+	t.Parallel()
 	sock, _ := startAgent(t, 2)
 	other, _ := startAgent(t, 1)
 	file := filepath.Join(t.TempDir(), "id")

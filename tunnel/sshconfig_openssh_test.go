@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -18,6 +19,7 @@ import (
 // Relative Include paths are not used: ssh resolves them against the real
 // ~/.ssh, which a test must not write (TestSSHConfigInclude covers them).
 func TestSSHConfigMatchesSSHG(t *testing.T) {
+	t.Parallel()
 	sshPath, err := exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("ssh not installed")
@@ -107,20 +109,41 @@ func TestSSHConfigMatchesSSHG(t *testing.T) {
 		{name: "refused port extra words", config: "Port 22 23\n", dest: "a"},
 		{name: "refused bad port in unmatched block", config: "Host zzz\n  Port nope\n", dest: "a"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			cfgPath := filepath.Join(dir, "config")
-			for _, f := range append(tt.extra, file{"config", tt.config}) {
-				p := filepath.Join(dir, f.name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(strings.ReplaceAll(f.content, "@DIR@", dir)), 0o600); err != nil {
-					t.Fatal(err)
-				}
+	// Each config is written, and ssh -G run on it, before the checks:
+	// the ssh processes run several at a time, as they spend most of their
+	// time starting, not computing.
+	type sshG struct {
+		cfgPath string
+		out     []byte
+		err     error
+	}
+	res := make([]sshG, len(tests))
+	for i, tt := range tests {
+		dir := t.TempDir()
+		res[i].cfgPath = filepath.Join(dir, "config")
+		for _, f := range append(tt.extra, file{"config", tt.config}) {
+			p := filepath.Join(dir, f.name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
 			}
-			out, sshErr := exec.Command(sshPath, "-G", "-F", cfgPath, tt.dest).Output()
+			if err := os.WriteFile(p, []byte(strings.ReplaceAll(f.content, "@DIR@", dir)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, tt := range tests {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res[i].out, res[i].err = exec.Command(sshPath, "-G", "-F", res[i].cfgPath, tt.dest).Output()
+		})
+	}
+	wg.Wait()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfgPath, out, sshErr := res[i].cfgPath, res[i].out, res[i].err
 
 			env := LookupEnv{Home: home, LocalUser: local}
 			var hc HostConfig

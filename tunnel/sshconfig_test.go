@@ -411,6 +411,7 @@ func TestSSHConfigInclude(t *testing.T) {
 // TestSSHConfigAgreesWithOpenSSH resolves the same file with `ssh -G` (the
 // real OpenSSH parser) and compares the fields we read.
 func TestSSHConfigAgreesWithOpenSSH(t *testing.T) {
+	t.Parallel()
 	sshPath, err := exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("ssh not installed")

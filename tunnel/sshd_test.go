@@ -68,6 +68,7 @@ func echoThrough(t *testing.T, c interface {
 }
 
 func TestSSHDKeyAuthForwards(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	c := sshdDial(t, sshdClientConfig(t, s))
 	echo := startEchoServer(t)
@@ -81,6 +82,7 @@ func TestSSHDKeyAuthForwards(t *testing.T) {
 }
 
 func TestSSHDEncryptedKey(t *testing.T) {
+	t.Parallel()
 	const pass = "correct horse battery"
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{ClientKeyPassphrase: pass})
 
@@ -128,6 +130,7 @@ func startOpenSSHAgent(t *testing.T, keys []string) string {
 }
 
 func TestSSHDAgentFilteredToChosenKey(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{MaxAuthTries: 3})
 	dir := t.TempDir()
 	var keys []string
@@ -187,6 +190,7 @@ func TestSSHDAgentFilteredToChosenKey(t *testing.T) {
 }
 
 func TestSSHDEd25519KnownHostsAgainstThreeHostKeys(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{HostKeyTypes: []string{"ed25519", "ecdsa", "rsa"}})
 	// The known_hosts line comes from OpenSSH itself.
 	out, err := exec.Command("ssh-keyscan", "-t", "ed25519", "-p", strconv.Itoa(s.Port()), s.Host()).Output()
@@ -204,6 +208,7 @@ func TestSSHDEd25519KnownHostsAgainstThreeHostKeys(t *testing.T) {
 }
 
 func TestSSHDUnknownHost(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	other := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
@@ -227,6 +232,7 @@ func TestSSHDUnknownHost(t *testing.T) {
 }
 
 func TestSSHDChangedHostKey(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	dir := t.TempDir()
 	oldKey, err := tunneltest.GenerateKey(filepath.Join(dir, "old_host_key"), "ed25519", "")
@@ -262,6 +268,7 @@ func TestSSHDChangedHostKey(t *testing.T) {
 }
 
 func TestSSHDHashedKnownHosts(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{HostKeyTypes: []string{"ed25519", "ecdsa"}})
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	// Only the ecdsa key, hashed by ssh-keygen -H: the client must ask for ecdsa.
@@ -278,6 +285,7 @@ func TestSSHDHashedKnownHosts(t *testing.T) {
 }
 
 func TestSSHDAcceptNewWritesLineOpenSSHFinds(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	kh := filepath.Join(t.TempDir(), "ssh", "known_hosts") // directory created too
 	cfg := sshdClientConfig(t, s)
@@ -302,6 +310,7 @@ func TestSSHDAcceptNewWritesLineOpenSSHFinds(t *testing.T) {
 }
 
 func TestSSHDJump(t *testing.T) {
+	t.Parallel()
 	bastion := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{LogLevel: "DEBUG1"})
 	target := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	echo := startEchoServer(t)
@@ -354,6 +363,7 @@ func TestSSHDJump(t *testing.T) {
 }
 
 func TestSSHDForwardRefusals(t *testing.T) {
+	t.Parallel()
 	closedPort := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -421,6 +431,7 @@ func serveHTTPUnix(t *testing.T, dir string) string {
 }
 
 func TestSSHDUnixSocket(t *testing.T) {
+	t.Parallel()
 	sock := serveHTTPUnix(t, t.TempDir())
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	c := sshdDial(t, sshdClientConfig(t, s))
@@ -494,6 +505,7 @@ func TestSSHDUnixSocket(t *testing.T) {
 }
 
 func TestSSHDStoppedPeerDetectedByKeepalive(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	cfg := sshdClientConfig(t, s)
 	cfg.KeepaliveInterval = 200 * time.Millisecond
@@ -549,6 +561,7 @@ func TestSSHDStoppedPeerDetectedByKeepalive(t *testing.T) {
 }
 
 func TestSSHDKilledWaitReturns(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{})
 	c := sshdDial(t, sshdClientConfig(t, s)) // default keepalive: the TCP close alone must be seen
 	waitErr := make(chan error, 1)
@@ -655,6 +668,7 @@ func TestSSHDRedialerReconnectsAfterRestart(t *testing.T) {
 }
 
 func TestSSHDIPv6(t *testing.T) {
+	t.Parallel()
 	s := tunneltest.StartSSHD(t, tunneltest.SSHDConfig{IPv6: true})
 	if !strings.HasPrefix(s.Addr(), "[::1]:") {
 		t.Fatalf("Addr = %s, want [::1]:port", s.Addr())

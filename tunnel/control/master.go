@@ -161,6 +161,13 @@ func (m *master) handle(ctx context.Context, conn *net.UnixConn) {
 	}
 	conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	br := bufio.NewReader(conn)
+	// A request is a JSON object. Anything else (the mux hello of an
+	// OpenSSH client pointed at this socket, say) is dropped at once, so
+	// the peer learns now that no master of its kind is here, not when
+	// requestTimeout ends.
+	if b, err := br.Peek(1); err != nil || b[0] != '{' {
+		return
+	}
 	var req request
 	if err := readLine(br, &req); err != nil {
 		return

@@ -73,6 +73,7 @@ func logins(f *fixture) int {
 }
 
 func TestWarmDialThroughMaster(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	serveInProcess(t, f, control.MasterConfig{})
 	for i := range 3 {
@@ -96,6 +97,7 @@ func TestWarmDialThroughMaster(t *testing.T) {
 }
 
 func TestPrefetchedChannelServesNextRequest(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	serveInProcess(t, f, control.MasterConfig{Prefetch: true})
 	for i := range 4 {
@@ -117,6 +119,7 @@ func TestPrefetchedChannelServesNextRequest(t *testing.T) {
 }
 
 func TestOpenRefusedIsOpenError(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	serveInProcess(t, f, control.MasterConfig{})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -133,6 +136,7 @@ func TestOpenRefusedIsOpenError(t *testing.T) {
 }
 
 func TestManyProcessesShareOneMaster(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := startHelper(t, f.job("master", time.Minute))
 	m.waitOutput(t, "master")
@@ -161,6 +165,7 @@ func TestManyProcessesShareOneMaster(t *testing.T) {
 }
 
 func TestMasterKilledMidStream(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := startHelper(t, f.job("master", time.Minute))
 	m.waitOutput(t, "master")
@@ -197,6 +202,7 @@ func TestMasterKilledMidStream(t *testing.T) {
 }
 
 func TestRaceToBecomeMaster(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := startHelper(t, f.job("master", 2*time.Second))
 	b := startHelper(t, f.job("master", 2*time.Second))
@@ -227,6 +233,7 @@ func TestRaceToBecomeMaster(t *testing.T) {
 }
 
 func TestStaleSocketIsUnavailableThenReplaced(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: f.path, Net: "unix"})
 	if err != nil {
@@ -253,6 +260,7 @@ func TestStaleSocketIsUnavailableThenReplaced(t *testing.T) {
 }
 
 func TestNonSocketFileIsNotRemoved(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if err := os.WriteFile(f.path, []byte("not a socket"), 0o600); err != nil {
 		t.Fatal(err)
@@ -266,6 +274,7 @@ func TestNonSocketFileIsNotRemoved(t *testing.T) {
 }
 
 func TestMasterEnds(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		cfg  control.MasterConfig
@@ -290,6 +299,7 @@ func TestMasterEnds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t)
 			_, done := serveInProcess(t, f, tt.cfg)
 			tt.end(t, f)
@@ -309,6 +319,7 @@ func TestMasterEnds(t *testing.T) {
 }
 
 func TestIdleWaitsForOpenStreams(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, done := serveInProcess(t, f, control.MasterConfig{Idle: 200 * time.Millisecond})
 	conn, err := control.Dial(testCtx(t), f.path, "tcp", f.target)
@@ -334,6 +345,7 @@ func TestIdleWaitsForOpenStreams(t *testing.T) {
 }
 
 func TestListShowsLiveMasters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	serveInProcess(t, f, control.MasterConfig{Identity: control.Identity{User: "u", Addr: "h:22"}})
 	sts, err := control.List(testCtx(t), f.dir)
@@ -346,6 +358,7 @@ func TestListShowsLiveMasters(t *testing.T) {
 }
 
 func TestConcurrentStreamsInOneProcess(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	serveInProcess(t, f, control.MasterConfig{Prefetch: true})
 	var wg sync.WaitGroup
@@ -377,6 +390,7 @@ func TestConcurrentStreamsInOneProcess(t *testing.T) {
 }
 
 func TestWatchSaysWhyTheMasterEnded(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		end  func(t *testing.T, f *fixture, m *helper)
@@ -392,6 +406,7 @@ func TestWatchSaysWhyTheMasterEnded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t)
 			m := startHelper(t, f.job("master", time.Minute))
 			m.waitOutput(t, "master")

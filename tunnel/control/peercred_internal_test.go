@@ -17,6 +17,7 @@ import (
 // connects from a child running as nobody (65534) to a socket in a
 // directory it may enter (a real master's directory would stop it first).
 func TestCheckPeerRefusesOtherUsers(t *testing.T) {
+	t.Parallel()
 	if os.Getuid() != 0 {
 		t.Skip("needs root to run a client as another user")
 	}

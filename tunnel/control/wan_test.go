@@ -40,6 +40,7 @@ func wanConfig(t *testing.T, f *fixture, delay time.Duration) (tunnel.Config, *t
 // on it) up; a connect bound shorter than the handshake's round trips
 // fails the dial promptly instead of hanging.
 func TestSlowLinkKeepaliveAndTimeouts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cfg, _ := wanConfig(t, f, 25*time.Millisecond)
 
