@@ -123,7 +123,7 @@ func TestLoadKeyEncrypted(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			path := filepath.Join(dir, "enc_"+format)
 			// Few bcrypt rounds (-a) keep the test quick; the format is the same.
-			args := []string{"-t", "ed25519", "-a", "2", "-N", "s3cret pass"}
+			args := []string{"-t", "ed25519", "-a", "1", "-N", "s3cret pass"}
 			if format == "PEM" {
 				args = []string{"-t", "ecdsa", "-m", "PEM", "-N", "s3cret pass"}
 			}
