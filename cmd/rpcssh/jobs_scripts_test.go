@@ -15,13 +15,13 @@ import (
 )
 
 // cmdBuildRPCSSH copies to the path given an rpcssh built from this module
-// with other -ldflags (another binary than the test's own), for the
-// scripts that upgrade serve under running jobs.
+// (another binary than the test's own), for the scripts that upgrade
+// serve under running jobs.
 func cmdBuildRPCSSH(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: buildbin PATH")
 	}
-	copyBinary(ts, "-X=main.upgradeTestBuild=1", args[0])
+	copyBinary(ts, "", args[0])
 }
 
 // copyBinary copies rpcsshBinary(ldflags) to path in the script's $WORK.
