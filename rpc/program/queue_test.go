@@ -144,7 +144,8 @@ func TestIdempotencyKeyStartsOneJob(t *testing.T) {
 	if list := s.mustCall(t, "jobs.list").([]any); len(list) != 1 {
 		t.Errorf("jobs.list has %d jobs, want 1", len(list))
 	}
-	if c, err := callKeyed(t, s, "run-43", "step", 1, gate); err != nil || c == a {
+	c, err := callKeyed(t, s, "run-43", "step", 1, gate)
+	if err != nil || c == a {
 		t.Errorf("another key = %q, %v; want a new job", c, err)
 	}
 	if _, err := callKeyed(t, s, "run-42", "other"); faultCode(err) != rpc.CodeInvalidParams {
@@ -159,6 +160,21 @@ func TestIdempotencyKeyStartsOneJob(t *testing.T) {
 	if d, err := callKeyed(t, s2, "run-42", "step", 1, gate); err != nil || d != a {
 		t.Errorf("the key after a restart = %q, %v; want %q", d, err, a)
 	}
+	waitEnded(t, s2, a, c)
+}
+
+// waitEnded waits for the jobs to end, so that no runner still writes in
+// the state directory when the test removes it.
+func waitEnded(t *testing.T, s *testServer, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if st := result(t, s.mustCall(t, "jobs.wait", id, 30)); st["state"] == program.StateRunning {
+			t.Errorf("job %s still runs after 30 s: %v", id, st)
+		}
+	}
 }
 
 // A queued job whose runner had begun (its output exists) when serve
@@ -169,8 +185,8 @@ func TestQueuedJobWithStartedRunnerIsNotStartedAgain(t *testing.T) {
 	state := t.TempDir()
 	f := mustLoad(t, writeMethods(t, queueMethods))
 	s1 := startHostFile(t, f, state)
-	gate, _ := newGate(t)
-	s1.mustCall(t, "step", 1, gate)
+	gate, openGate := newGate(t)
+	first := s1.mustCall(t, "step", 1, gate).(string)
 	queued := s1.mustCall(t, "step", 2, gate).(string)
 	s1.host.Close()
 	if err := os.WriteFile(filepath.Join(state, "jobs", queued, "output"), nil, 0o600); err != nil {
@@ -184,4 +200,6 @@ func TestQueuedJobWithStartedRunnerIsNotStartedAgain(t *testing.T) {
 	if r := result(t, s2.mustCall(t, "jobs.output", queued, 0)); r["done"] != true {
 		t.Errorf("output = %v, want done", r)
 	}
+	openGate()
+	waitEnded(t, s2, first)
 }
