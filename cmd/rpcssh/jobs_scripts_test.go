@@ -21,13 +21,13 @@ func cmdBuildRPCSSH(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: buildbin PATH")
 	}
-	copyBinary(ts, "", args[0])
+	bin, err := builds.Binary("")
+	ts.Check(err)
+	copyBinary(ts, bin, args[0])
 }
 
-// copyBinary copies rpcsshBinary(ldflags) to path in the script's $WORK.
-func copyBinary(ts *testscript.TestScript, ldflags, path string) {
-	bin, err := rpcsshBinary(ldflags)
-	ts.Check(err)
+// copyBinary copies bin to path in the script's $WORK.
+func copyBinary(ts *testscript.TestScript, bin, path string) {
 	data, err := os.ReadFile(bin)
 	ts.Check(err)
 	dst := ts.MkAbs(path)

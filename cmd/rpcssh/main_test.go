@@ -37,7 +37,9 @@ type removingBuilds struct{ m *testing.M }
 
 func (r removingBuilds) Run() int {
 	code := r.m.Run()
-	removeBuilds()
+	if err := builds.Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	return code
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rpcssh/rpcssh/internal/testbuild"
 	"github.com/rpcssh/rpcssh/rpc"
 	"github.com/rpcssh/rpcssh/tunnel"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
@@ -416,8 +417,8 @@ func (p *perfPeers) sshForward(b *testing.B, target string) string {
 // rpcsshBin builds the rpcssh binary once.
 func (p *perfPeers) rpcsshBin(b *testing.B) string {
 	return p.bin.get(b, func() (string, error) {
-		bin, err := rpcsshBinary("")
-		if errors.Is(err, errNoGo) {
+		bin, err := builds.Binary("")
+		if errors.Is(err, testbuild.ErrNoGo) {
 			return "", &skipError{err}
 		}
 		return bin, err

@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/rpcssh/rpcssh/tunnel/install"
 )
 
 // cmdBuildVersion builds rpcssh from this module to PATH as a release of
@@ -13,5 +11,7 @@ func cmdBuildVersion(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: buildversion PATH VERSION")
 	}
-	copyBinary(ts, "-X="+install.ReleaseVersionSymbol+"="+args[1], args[0])
+	bin, err := builds.Release(args[1])
+	ts.Check(err)
+	copyBinary(ts, bin, args[0])
 }

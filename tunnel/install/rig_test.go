@@ -2,11 +2,11 @@ package install_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rpcssh/rpcssh/internal/testbuild"
 	"github.com/rpcssh/rpcssh/tunnel"
-	"github.com/rpcssh/rpcssh/tunnel/install"
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
@@ -61,29 +61,15 @@ func (r *rig) dial(t *testing.T) *tunnel.Client {
 // TestMain removes the builds the tests shared.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	builds.Lock()
-	if builds.dir != "" {
-		os.RemoveAll(builds.dir)
+	if err := builds.Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
-	builds.Unlock()
 	os.Exit(code)
 }
 
-// builds holds the rpcssh command built once per stated version for every
-// test (and every -count run) of this test binary: a build is a link of
-// a few seconds, and the binaries are only read.
-var builds struct {
-	sync.Mutex
-	dir string
-	m   map[string]*build
-}
-
-type build struct {
-	once sync.Once
-	path string
-	err  error
-	skip bool // no go command: the test is skipped, not failed
-}
+// builds is the rpcssh command built once per stated version for every
+// test (and every -count run) of this test binary.
+var builds testbuild.Set
 
 // buildRPCSSH builds the rpcssh command (once per test binary).
 func buildRPCSSH(t *testing.T) string {
@@ -91,81 +77,33 @@ func buildRPCSSH(t *testing.T) string {
 	return buildVersions(t, "")[0]
 }
 
-// buildVersions builds the rpcssh command for each version, at the same
+// buildVersions builds the rpcssh command for each version at the same
 // time, stating v as a release build does ("" states none), once per test
 // binary; the binaries must not be changed.
 func buildVersions(t *testing.T, vs ...string) []string {
 	t.Helper()
-	bs := make([]*build, len(vs))
+	paths := make([]string, len(vs))
+	errs := make([]error, len(vs))
 	var wg sync.WaitGroup
 	for i, v := range vs {
-		bs[i] = versionBuild(v)
-		wg.Go(func() { bs[i].once.Do(func() { bs[i].make(v) }) })
+		wg.Go(func() {
+			if v == "" {
+				paths[i], errs[i] = builds.Binary("")
+			} else {
+				paths[i], errs[i] = builds.Release(v)
+			}
+		})
 	}
 	wg.Wait()
-	paths := make([]string, len(vs))
-	for i, b := range bs {
-		if b.skip {
-			t.Skip("skipping: no go command to build rpcssh with")
+	for i, err := range errs {
+		if errors.Is(err, testbuild.ErrNoGo) {
+			t.Skip("skipping: " + err.Error())
 		}
-		if b.err != nil {
-			t.Fatalf("build rpcssh %q: %v", vs[i], b.err)
+		if err != nil {
+			t.Fatalf("build rpcssh %q: %v", vs[i], err)
 		}
-		paths[i] = b.path
 	}
 	return paths
-}
-
-func versionBuild(v string) *build {
-	builds.Lock()
-	defer builds.Unlock()
-	if builds.m == nil {
-		builds.m = map[string]*build{}
-	}
-	b := builds.m[v]
-	if b == nil {
-		b = &build{}
-		builds.m[v] = b
-	}
-	return b
-}
-
-// make builds version v into the shared build directory.
-func (b *build) make(v string) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			b.skip = true
-			return
-		}
-	}
-	builds.Lock()
-	if builds.dir == "" {
-		builds.dir, b.err = os.MkdirTemp("", "rpcssh-install-test-")
-	}
-	dir := builds.dir
-	builds.Unlock()
-	if b.err != nil {
-		return
-	}
-	sub, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		b.err = err
-		return
-	}
-	out := filepath.Join(sub, "rpcssh")
-	args := []string{"build", "-o", out}
-	if v != "" {
-		args = append(args, "-ldflags=-X="+install.ReleaseVersionSymbol+"="+v)
-	}
-	cmd := exec.Command(goBin, append(args, "github.com/rpcssh/rpcssh/cmd/rpcssh")...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.err = fmt.Errorf("go build: %v\n%s", err, msg)
-		return
-	}
-	b.path = out
 }
 
 // variant copies bin with bytes appended: it still runs, but has another
