@@ -21,9 +21,9 @@ import (
 	"github.com/rpcssh/rpcssh/tunnel/tunneltest"
 )
 
-// startForward runs c.Forward on a fresh loopback listener and returns its
-// address and a channel with Forward's result.
-func startForward(t *testing.T, ctx context.Context, c *tunnel.Client, remote string) (string, <-chan error) {
+// startForward runs c.Forward on a fresh loopback listener and returns
+// the listener and a channel with Forward's result.
+func startForward(t *testing.T, ctx context.Context, c *tunnel.Client, remote string) (net.Listener, <-chan error) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,7 +31,23 @@ func startForward(t *testing.T, ctx context.Context, c *tunnel.Client, remote st
 	}
 	res := make(chan error, 1)
 	go func() { res <- c.Forward(ctx, l, remote) }()
-	return l.Addr().String(), res
+	return l, res
+}
+
+// wantListenerClosed fails the test unless l is closed. It asks l itself:
+// dialing its address could reach another test's listener, which may
+// have the freed port by then.
+func wantListenerClosed(t *testing.T, l net.Listener) {
+	t.Helper()
+	if tl, ok := l.(*net.TCPListener); ok {
+		_ = tl.SetDeadline(time.Now().Add(time.Second)) // an open one times out
+	}
+	if c, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
+		if c != nil {
+			c.Close()
+		}
+		t.Errorf("Accept on the listener after Forward returned = %v, want %v", err, net.ErrClosed)
+	}
 }
 
 func waitErr(t *testing.T, ch <-chan error, what string) error {
@@ -54,7 +70,8 @@ func TestForwardConcurrentHalfClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	local, res := startForward(t, ctx, c, echo)
+	l, res := startForward(t, ctx, c, echo)
+	local := l.Addr().String()
 
 	const n = 40
 	var wg sync.WaitGroup
@@ -95,9 +112,7 @@ func TestForwardConcurrentHalfClose(t *testing.T) {
 	if err := waitErr(t, res, "Forward after cancel"); err != nil {
 		t.Errorf("Forward after cancel = %v, want nil", err)
 	}
-	if _, err := net.Dial("tcp", local); err == nil {
-		t.Errorf("listener still accepts after Forward returned")
-	}
+	wantListenerClosed(t, l)
 	c.Close()
 	goroutinesSettle(t, base)
 }
@@ -204,7 +219,8 @@ func TestDialContextUnixSocket(t *testing.T) {
 	// Forward with an absolute path as remote uses the socket too.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	local, res := startForward(t, ctx, c, sock)
+	l, res := startForward(t, ctx, c, sock)
+	local := l.Addr().String()
 	lc, err := net.Dial("tcp", local)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +250,8 @@ func TestForwardEndsWhenClientCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	echo := echoAddr(t, "tcp", "127.0.0.1:0")
-	local, res := startForward(t, context.Background(), c, echo)
+	l, res := startForward(t, context.Background(), c, echo)
+	local := l.Addr().String()
 	lc, err := net.Dial("tcp", local)
 	if err != nil {
 		t.Fatal(err)
@@ -260,11 +277,11 @@ func TestForwardEndsWhenClientCloses(t *testing.T) {
 		t.Errorf("DialContext after Close = %v, want ErrClosed", err)
 	}
 	// Forward on a closed client returns at once.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Forward(context.Background(), l, echo); !errors.Is(err, tunnel.ErrClosed) {
+	if err := c.Forward(context.Background(), l2, echo); !errors.Is(err, tunnel.ErrClosed) {
 		t.Errorf("Forward on closed client = %v, want ErrClosed", err)
 	}
 }
@@ -281,7 +298,8 @@ func TestForwardRefusedRemoteIsLogged(t *testing.T) {
 	c := dialOK(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	local, res := startForward(t, ctx, c, refusedAddr(t))
+	l, res := startForward(t, ctx, c, refusedAddr(t))
+	local := l.Addr().String()
 	lc, err := net.Dial("tcp", local)
 	if err != nil {
 		t.Fatal(err)

@@ -363,10 +363,7 @@ func TestRedialerForwardEnds(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("Forward still running 10s after its end")
 			}
-			if c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
-				c.Close()
-				t.Error("listener still accepts after Forward returned")
-			}
+			wantListenerClosed(t, l)
 		})
 	}
 }
